@@ -1,0 +1,3 @@
+from yingke.api.root import api
+
+urlpatterns = api.urls[0]

@@ -1,0 +1,135 @@
+"""Properties, outlets and staff (R-1.1, R-1.2)."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yingke.core.roles import CONFIGURERS, EXPORTERS, FULL_MOBILE, Role
+
+code_validator = RegexValidator(r"^[A-Za-z0-9_-]{1,20}$", _("Use 1–20 letters, digits, '-' or '_'."))
+
+
+class Property(models.Model):
+    class Kind(models.TextChoices):
+        HOTEL = "hotel", _("Hotel")
+        RESTAURANT = "restaurant", _("Restaurant")
+
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOTEL)
+    time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Shanghai")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("property")
+        verbose_name_plural = _("properties")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Outlet(models.Model):
+    class Kind(models.TextChoices):
+        RESTAURANT = "restaurant", _("Restaurant")
+        BANQUET = "banquet", _("Banquet hall")
+        ROOMS = "rooms", _("Rooms")
+        BAR = "bar", _("Bar / lounge")
+        OTHER = "other", _("Other")
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="outlets", verbose_name=_("property"))
+    code = models.CharField(_("code"), max_length=20, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.RESTAURANT)
+    # Tables for a restaurant or banquet hall, rooms for the rooms outlet.
+    capacity = models.PositiveIntegerField(_("tables or rooms"), default=0, validators=[MinValueValidator(0)])
+
+    class Meta:
+        verbose_name = _("outlet")
+        verbose_name_plural = _("outlets")
+        ordering = ["property", "code"]
+        constraints = [models.UniqueConstraint(fields=["property", "code"], name="outlet_code_unique_per_property")]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of staff. `role` decides which rows they see (R-1.2)."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
+    properties = models.ManyToManyField(Property, blank=True, related_name="staff", verbose_name=_("properties"))
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="team",
+        verbose_name=_("sales manager"), help_text=_("The sales manager this account manager reports to."),
+    )
+    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def label(self):
+        return str(self)
+
+    def property_ids(self) -> list[int]:
+        if not hasattr(self, "_property_ids"):
+            self._property_ids = list(self.properties.values_list("id", flat=True))
+        return self._property_ids
+
+    @property
+    def can_export(self) -> bool:
+        return self.is_active and self.role in EXPORTERS
+
+    @property
+    def sees_full_mobile(self) -> bool:
+        return self.role in FULL_MOBILE
+
+    @property
+    def can_configure(self) -> bool:
+        return self.role in CONFIGURERS or self.is_superuser
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only a hash is stored; the key is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name=""):
+        key = "yk_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key))
+        return token, key
+
+    @classmethod
+    def authenticate(cls, key: str):
+        token = cls.objects.select_related("user").filter(key_hash=cls.hash_key(key)).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user

@@ -1,0 +1,30 @@
+"""Staff roles (R-1.2) and what each may do beyond seeing rows.
+
+Which rows a role sees is decided in one place per model: the `visible_to` queryset
+methods (see customers/queries.py). This module only names the roles and the
+capabilities that are not about rows.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    GENERAL_MANAGER = "gm", _("General manager")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    FRONT_DESK = "front_desk", _("Lobby manager / front desk")
+    SUPERVISOR = "supervisor", _("Guest-service supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+# Roles that see every guest file of their properties.
+PROPERTY_WIDE = {Role.GENERAL_MANAGER, Role.FRONT_DESK, Role.SUPERVISOR}
+# Roles allowed to export customer lists (R-1.2: front desk may not).
+EXPORTERS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
+# Roles that see full mobile numbers of the files they can see (R-12.1).
+FULL_MOBILE = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
+# Roles that may edit the regular information of a file they can see.
+EDITORS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER, Role.FRONT_DESK}
+# Roles that manage configuration (properties, outlets, staff).
+CONFIGURERS = {Role.ADMIN, Role.GENERAL_MANAGER}

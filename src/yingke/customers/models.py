@@ -1,0 +1,295 @@
+"""The guest history file (客史档案, R-2.x)."""
+
+import builtins
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from yingke.core.fields import KeyField
+from yingke.core.models import Outlet, Property, User
+from yingke.customers.queries import CustomerQuerySet, RelatedToCustomerQuerySet
+
+
+class Tag(models.Model):
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="tags", verbose_name=_("property"))
+    name = models.CharField(_("name"), max_length=30)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["property", "name"], name="tag_unique_per_property")]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "org", _("Organisation")
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    class IdType(models.TextChoices):
+        RESIDENT = "resident", _("Resident ID card")
+        PASSPORT = "passport", _("Passport")
+        HK_MACAU = "hkmo", _("Mainland travel permit (HK/Macau)")
+        TAIWAN = "tw", _("Mainland travel permit (Taiwan)")
+        OTHER = "other", _("Other")
+
+    class Marital(models.TextChoices):
+        SINGLE = "single", _("Single")
+        MARRIED = "married", _("Married")
+        OTHER = "other", _("Other")
+
+    class Nature(models.TextChoices):
+        GOVERNMENT = "government", _("Government")
+        SOE = "soe", _("State-owned enterprise")
+        INSTITUTION = "institution", _("Public institution")
+        PRIVATE = "private", _("Private enterprise")
+        FOREIGN = "foreign", _("Foreign-invested enterprise")
+        OTHER = "other", _("Other")
+
+    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="customers", verbose_name=_("property"))
+    customer_code = models.CharField(_("customer code"), max_length=30)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=100)
+    # Primary pinyin reading (surname-aware), used for sorting by name.
+    name_pinyin = KeyField(_("pinyin"), max_length=200, blank=True, editable=False)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    nationality = models.CharField(_("nationality"), max_length=50, blank=True, default="中国")
+    id_type = models.CharField(_("ID type"), max_length=10, choices=IdType.choices, blank=True)
+    # The ID number itself is only stored encrypted (R-12.1); see customers/crypto.py.
+    id_number_enc = models.TextField(blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_masked = models.CharField(_("ID number"), max_length=40, blank=True, editable=False)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True)
+    mobile_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    employer = models.CharField(_("employer"), max_length=100, blank=True)
+    job_title = models.CharField(_("job title"), max_length=50, blank=True)
+    marital_status = models.CharField(_("marital status"), max_length=10, choices=Marital.choices, blank=True)
+    card_no = models.CharField(_("card number"), max_length=30, blank=True, db_index=True)
+    # Organisation fields (R-2.2).
+    nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, blank=True)
+    business = models.CharField(_("business"), max_length=100, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    main_needs = models.TextField(_("main needs"), blank=True)
+    agreed_room_rate = models.DecimalField(_("agreed room rate"), max_digits=10, decimal_places=2, null=True, blank=True)
+    discount_rate = models.DecimalField(
+        _("discount rate"), max_digits=4, decimal_places=3, null=True, blank=True,
+        help_text=_("0.85 means 15 % off."),
+    )
+    payment_method = models.CharField(_("payment method"), max_length=50, blank=True)
+    credit_terms = models.CharField(_("credit terms"), max_length=100, blank=True)
+    # Personal profile (个性信息, R-2.4); structured preferences are in Preference.
+    temperament = models.CharField(_("temperament"), max_length=100, blank=True)
+    hobbies = models.CharField(_("hobbies"), max_length=200, blank=True)
+    habits = models.CharField(_("habits"), max_length=200, blank=True)
+    religion = models.CharField(_("religion"), max_length=50, blank=True)
+    taboos = models.CharField(_("taboos"), max_length=200, blank=True)
+    special_requests = models.TextField(_("special requests"), blank=True)
+    # Responsibility (R-6.1): at most one owner per customer of a property.
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers",
+        verbose_name=_("account manager"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"),
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at"])
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["property", "customer_code"], name="customer_code_unique_per_property",
+                violation_error_message=_("This customer code is already used in this property."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["property", "name_pinyin", "id"], name="cust_prop_pinyin"),
+            models.Index(fields=["property", "-created_at", "-id"], name="cust_prop_created"),
+            models.Index(fields=["property", "customer_code"], name="cust_prop_code"),
+            models.Index(fields=["owner", "name_pinyin", "id"], name="cust_owner_pinyin"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.customer_code})"
+
+    @builtins.property
+    def is_organisation(self):
+        return self.kind == self.Kind.ORGANISATION
+
+    @builtins.property
+    def mobile_masked(self):
+        from yingke.customers.identity import mask_mobile
+
+        return mask_mobile(self.mobile)
+
+
+class ContactLink(models.Model):
+    """A contact person of an organisation; the person has a file of their own (R-2.1)."""
+
+    organisation = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_links",
+                                     verbose_name=_("organisation"))
+    person = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="organisation_links",
+                               verbose_name=_("contact person"))
+    title = models.CharField(_("position"), max_length=50, blank=True)
+    is_primary = models.BooleanField(_("main contact"), default=False)
+
+    history = HistoricalRecords()
+    customer_path = "organisation"
+    objects = RelatedToCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact people")
+        constraints = [models.UniqueConstraint(fields=["organisation", "person"], name="contact_unique")]
+
+
+class Preference(models.Model):
+    """A structured preference (R-2.4): category + value, printable on an arrival list."""
+
+    class Category(models.TextChoices):
+        PILLOW = "pillow", _("Pillow")
+        MATTRESS = "mattress", _("Mattress")
+        TOILETRIES = "toiletries", _("Toiletries")
+        ROOM_TEMPERATURE = "room_temp", _("Room temperature")
+        BATH_TEMPERATURE = "bath_temp", _("Bath water temperature")
+        LIGHTING = "lighting", _("Lighting")
+        TV_READING = "tv_reading", _("TV / reading")
+        HYGIENE = "hygiene", _("Hygiene")
+        ROOM_OTHER = "room_other", _("Room: other")
+        DIET_TABOO = "diet_taboo", _("Dietary taboo")
+        ALLERGY = "allergy", _("Allergy")
+        TASTE = "taste", _("Taste")
+        TEA = "tea", _("Tea")
+        COFFEE = "coffee", _("Coffee")
+        ALCOHOL = "alcohol", _("Alcohol")
+        PRIVATE_ROOM = "private_room", _("Private dining room")
+        DINING_OTHER = "dining_other", _("Dining: other")
+
+    ROOM = {"pillow", "mattress", "toiletries", "room_temp", "bath_temp", "lighting", "tv_reading", "hygiene",
+            "room_other"}
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="preferences",
+                                 verbose_name=_("customer"))
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    value = models.CharField(_("preference"), max_length=200)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = RelatedToCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+        ordering = ["category", "id"]
+        indexes = [models.Index(fields=["category", "value"], name="pref_cat_value")]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.value}"
+
+
+class SpecialDate(models.Model):
+    """A date to remember (R-2.5); lunar dates recur by the lunar calendar."""
+
+    class Kind(models.TextChoices):
+        BIRTHDAY = "birthday", _("Birthday")
+        WEDDING = "wedding", _("Wedding anniversary")
+        COMPANY = "company", _("Company anniversary")
+        SCHOOL = "school", _("Child's school admission")
+        CUSTOM = "custom", _("Other")
+
+    class Calendar(models.TextChoices):
+        SOLAR = "solar", _("Solar (Gregorian)")
+        LUNAR = "lunar", _("Lunar (农历)")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="special_dates",
+                                 verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BIRTHDAY)
+    label = models.CharField(_("label"), max_length=50, blank=True)
+    calendar = models.CharField(_("calendar"), max_length=5, choices=Calendar.choices, default=Calendar.SOLAR)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    month = models.PositiveSmallIntegerField(_("month"))
+    day = models.PositiveSmallIntegerField(_("day"))
+    leap_month = models.BooleanField(_("leap month"), default=False)
+    remind_days = models.PositiveSmallIntegerField(_("remind days ahead"), default=7)
+
+    history = HistoricalRecords()
+    objects = RelatedToCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("special date")
+        verbose_name_plural = _("special dates")
+        ordering = ["month", "day"]
+        indexes = [models.Index(fields=["calendar", "month", "day"], name="sdate_cal_md")]
+
+    def __str__(self):
+        from yingke.customers.lunar import describe
+
+        return f"{self.label or self.get_kind_display()} {describe(self)}"
+
+
+class Note(models.Model):
+    """Feedback and notes on the file (R-2.6), added by any department."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Note")
+        PRAISE = "praise", _("Praise")
+        CRITICISM = "criticism", _("Criticism")
+        SUGGESTION = "suggestion", _("Suggestion")
+        COMPLAINT = "complaint", _("Complaint")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes", verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField(_("text"))
+    outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("outlet"))
+    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("author"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = RelatedToCustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="note_cust_created")]
+
+
+class SearchKey(models.Model):
+    """One way to find a customer from the search box (R-2.7): pinyin readings, initials, name.
+
+    Mobile, card number and ID are looked up on Customer itself (exact and indexed).
+    """
+
+    class Kind(models.IntegerChoices):
+        NAME = 1
+        PINYIN = 2
+        INITIALS = 3
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="search_keys")
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="+")
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    key = KeyField(max_length=100)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "property"], name="searchkey_key_prop")]

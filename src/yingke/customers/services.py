@@ -1,0 +1,186 @@
+"""Domain functions for guest files. Views, API, CLI and imports call these; none of
+them takes a request. Each raises django.core.exceptions.ValidationError with field
+messages on bad input and then changes nothing.
+"""
+
+import datetime as dt
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yingke.customers import crypto
+from yingke.customers.identity import mask_id, normalize_id_number, normalize_mobile, parse_resident_id
+from yingke.customers.lunar import validate_spec
+from yingke.customers.models import ContactLink, Customer, Note, Preference, SearchKey, SpecialDate, Tag
+from yingke.customers.pinyin import clean_name, primary_pinyin, search_keys
+
+UNCHANGED = object()
+
+
+def new_customer_code(property) -> str:
+    """A fresh code for a guest created without one (quick check-in form)."""
+    for _attempt in range(20):
+        code = "G" + timezone.localdate().strftime("%y%m%d") + f"{secrets.randbelow(10**5):05d}"
+        if not Customer.objects.filter(property=property, customer_code=code).exists():
+            return code
+    raise RuntimeError("could not find a free customer code")
+
+
+def normalise(customer: Customer, id_number=UNCHANGED) -> None:
+    """Clean, validate and derive the stored form of a customer's fields (R-2.9, R-12.1).
+
+    `id_number` is the plain ID number as typed ('' clears it); UNCHANGED keeps the
+    stored one. Raises ValidationError({field: [messages]}).
+    """
+    errors: dict[str, list[str]] = {}
+    customer.name = clean_name(customer.name)
+    customer.customer_code = clean_name(customer.customer_code).upper()
+    try:
+        customer.mobile = normalize_mobile(customer.mobile)
+    except ValidationError as e:
+        errors.setdefault("mobile", []).extend(e.messages)
+    customer.mobile_last4 = customer.mobile[-4:] if customer.mobile else ""
+    customer.card_no = clean_name(customer.card_no).upper()
+    if id_number is not UNCHANGED:
+        try:
+            set_id_number(customer, id_number)
+        except ValidationError as e:
+            errors.setdefault("id_number", []).extend(e.messages)
+    if customer.is_organisation:
+        customer.gender = ""
+    customer.name_pinyin = primary_pinyin(customer.name)[:200]
+    try:
+        customer.full_clean(exclude=["owner", "created_by"])
+    except ValidationError as e:
+        for field, messages in e.message_dict.items():
+            errors.setdefault("customer_code" if field == "__all__" else field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def set_id_number(customer: Customer, raw) -> None:
+    number = normalize_id_number(customer.id_type, raw)
+    if not number:
+        customer.id_number_enc = customer.id_number_hash = customer.id_number_masked = ""
+        return
+    if not customer.id_type:
+        customer.id_type = Customer.IdType.RESIDENT
+    if customer.id_type == Customer.IdType.RESIDENT:
+        rid = parse_resident_id(number)
+        customer.birth_date = rid.birth_date  # the ID is the authority (R-2.9)
+        customer.gender = rid.gender
+    customer.id_number_enc = crypto.encrypt(number)
+    customer.id_number_hash = crypto.blind_index(number)
+    customer.id_number_masked = mask_id(number)
+
+
+def id_number_of(customer: Customer) -> str:
+    """The plain ID number; only for roles allowed to see it."""
+    return crypto.decrypt(customer.id_number_enc)
+
+
+@transaction.atomic
+def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) -> Customer:
+    """Create or update a guest file; records who changed what (R-12.3)."""
+    if not customer.customer_code and customer.property_id:
+        customer.customer_code = new_customer_code(customer.property)
+    normalise(customer, id_number)
+    if customer.pk is None and actor is not None and actor.is_authenticated:
+        customer.created_by = actor
+    customer._history_user = actor if actor is not None and actor.is_authenticated else None
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        raise ValidationError({"customer_code": [_("This customer code is already used in this property.")]}) \
+            from None
+    if tags is not None:
+        customer.tags.set(tags)
+    reindex(customer)
+    return customer
+
+
+def reindex(customer: Customer) -> None:
+    """Rebuild the search keys of one customer."""
+    SearchKey.objects.filter(customer=customer).delete()
+    SearchKey.objects.bulk_create(
+        SearchKey(customer=customer, property_id=customer.property_id, kind=kind, key=key)
+        for kind, key in search_keys(customer.name)
+    )
+
+
+def tags_from_names(property, names) -> list[Tag]:
+    out = []
+    for name in names:
+        name = clean_name(name)[:30]
+        if name:
+            out.append(Tag.objects.get_or_create(property=property, name=name)[0])
+    return out
+
+
+def _stamp(obj, actor):
+    obj._history_user = actor if actor is not None and actor.is_authenticated else None
+
+
+def _full_clean(obj, exclude=None):
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as e:
+        raise ValidationError(e.message_dict) from None
+
+
+def add_preference(actor, customer, category: str, value: str) -> Preference:
+    pref = Preference(customer=customer, category=category, value=clean_name(value), created_by=actor)
+    _full_clean(pref, exclude=["customer", "created_by"])
+    _stamp(pref, actor)
+    pref.save()
+    return pref
+
+
+def delete_preference(actor, pref: Preference) -> None:
+    _stamp(pref, actor)
+    pref.delete()
+
+
+def save_special_date(actor, spec: SpecialDate) -> SpecialDate:
+    errors = dict(validate_spec(spec.calendar, spec.month, spec.day, spec.leap_month))
+    if spec.year is not None and not 1900 <= spec.year <= dt.date.today().year + 1:
+        errors["year"] = _("Enter a year between 1900 and next year.")
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    _full_clean(spec, exclude=["customer"])
+    _stamp(spec, actor)
+    spec.save()
+    return spec
+
+
+def delete_special_date(actor, spec: SpecialDate) -> None:
+    _stamp(spec, actor)
+    spec.delete()
+
+
+def add_note(actor, customer, text: str, kind: str = Note.Kind.NOTE, outlet=None) -> Note:
+    note = Note(customer=customer, text=(text or "").strip(), kind=kind, outlet=outlet, author=actor)
+    if outlet is not None and outlet.property_id != customer.property_id:
+        raise ValidationError({"outlet": [_("The outlet belongs to another property.")]})
+    _full_clean(note, exclude=["customer", "author", "outlet"])
+    _stamp(note, actor)
+    note.save()
+    return note
+
+
+def link_contact(actor, organisation: Customer, person: Customer, title: str = "", is_primary=False) -> ContactLink:
+    if not organisation.is_organisation:
+        raise ValidationError({"organisation": [_("Contact people belong to an organisation's file.")]})
+    if person.is_organisation:
+        raise ValidationError({"person": [_("A contact person must be a person, not an organisation.")]})
+    if person.property_id != organisation.property_id:
+        raise ValidationError({"person": [_("The contact person belongs to another property.")]})
+    link, _created = ContactLink.objects.get_or_create(organisation=organisation, person=person)
+    link.title, link.is_primary = clean_name(title), is_primary
+    _stamp(link, actor)
+    link.save()
+    return link
