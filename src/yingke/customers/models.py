@@ -109,7 +109,9 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at"], m2m_fields=["tags"]
+    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:

@@ -1,0 +1,102 @@
+"""R-1.2: the row-level rule, per role, for every model that holds customer data."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
+from yingke.customers.services import add_note, add_preference, link_contact, save_special_date
+from yingke.visits.models import Visit
+
+# Which of the world's customers each role sees, written out from R-1.2 (not computed).
+EXPECTED = {
+    "gm": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "sm": {"c_am1", "c_am2", "c_pool"},  # own team (am1, am2) and the pool, not am3
+    "am1": {"c_am1", "c_pool"},
+    "am2": {"c_am2", "c_pool"},
+    "am3": {"c_am3", "c_pool"},
+    "desk": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "sup": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "admin": set(),
+    "gm2": {"c_h2"},
+    "am_h2": {"c_h2"},
+}
+CUSTOMERS = ["c_am1", "c_am2", "c_am3", "c_pool", "c_h2"]
+
+
+@pytest.fixture
+def filled(world):
+    """Every customer gets one row of each dependent model."""
+    for key in CUSTOMERS:
+        c = getattr(world, key)
+        add_preference(None, c, Preference.Category.TEA, "龙井")
+        add_note(None, c, f"note {key}")
+        save_special_date(None, SpecialDate(customer=c, month=5, day=1))
+        Visit.objects.create(property=c.property, customer=c, occurred_at=timezone.now(), amount=Decimal("100.00"))
+        from tests.conftest import make_customer
+
+        org = make_customer(c.property, f"ORG-{key}", f"单位{key}", kind=Customer.Kind.ORGANISATION, owner=c.owner)
+        link_contact(None, org, c)
+    return world
+
+
+def labels(world, customers):
+    ids = {getattr(world, k).id: k for k in CUSTOMERS}
+    return {ids[c] for c in customers if c in ids}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_customers_visible_per_role(filled, role):
+    user = getattr(filled, role)
+    seen = Customer.objects.visible_to(user).values_list("id", flat=True)
+    assert labels(filled, seen) == EXPECTED[role]
+
+
+@pytest.mark.parametrize("model", [Preference, Note, SpecialDate, Visit])
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_dependent_rows_follow_their_customer(filled, role, model):
+    user = getattr(filled, role)
+    seen = model.objects.visible_to(user).values_list("customer_id", flat=True)
+    assert labels(filled, seen) == EXPECTED[role]
+    assert len(seen) == len(EXPECTED[role])
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_contacts_follow_their_organisation(filled, role):
+    user = getattr(filled, role)
+    seen = ContactLink.objects.visible_to(user).values_list("person_id", flat=True)
+    assert labels(filled, seen) == EXPECTED[role]
+
+
+def test_inactive_and_anonymous_see_nothing(filled):
+    from django.contrib.auth.models import AnonymousUser
+
+    filled.gm.is_active = False
+    filled.gm.save()
+    assert not Customer.objects.visible_to(filled.gm).exists()
+    assert not Customer.objects.visible_to(AnonymousUser()).exists()
+    assert not Customer.objects.visible_to(None).exists()
+
+
+def test_reassignment_moves_visibility(filled):
+    c = filled.c_pool
+    c.owner = filled.am3
+    c.save()
+    assert c not in Customer.objects.visible_to(filled.am1)
+    assert c in Customer.objects.visible_to(filled.am3)
+    assert c not in Customer.objects.visible_to(filled.sm)
+
+
+def test_editable_by(world):
+    assert not Customer.objects.editable_by(world.sup).exists()
+    assert not Customer.objects.editable_by(world.admin).exists()
+    assert Customer.objects.editable_by(world.desk).count() == 4
+    assert set(Customer.objects.editable_by(world.am1)) == {world.c_am1, world.c_pool}
+
+
+def test_rule_is_one_query(filled, django_assert_num_queries):
+    user = filled.sm
+    user.property_ids()  # the user's properties are read once per request
+    with django_assert_num_queries(1):
+        list(Preference.objects.visible_to(user))
