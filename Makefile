@@ -57,8 +57,7 @@ bench: dev-deps
 
 # Re-extract translatable strings per app (needs gettext) and compile catalogues.
 messages: dev-deps system-deps
-	cd src/yingke && for app in core customers visits; do (cd $$app && ../../../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete --settings=yingke.settings); done
-	cd src/yingke && ../../$(BIN)/django-admin compilemessages --settings=yingke.settings
+	cd src/yingke && for app in */locale; do (cd $${app%/locale} && ../../../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --settings=yingke.settings && ../../../$(BIN)/django-admin compilemessages --settings=yingke.settings); done
 
 clean:
 	rm -rf $(VENV) var

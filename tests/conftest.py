@@ -10,6 +10,13 @@ from yingke.customers.services import save_customer
 PASSWORD = "Yingke-test-2026"
 
 
+def pytest_configure(config):
+    # Real PBKDF2 costs ~0.3 s per user; tests create many. Production keeps the default.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username, role, prop, manager=None):
     user = User.objects.create_user(username=username, password=PASSWORD, role=role, manager=manager,
                                     display_name=username)

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from yingke.home import home_dir, load_or_create_secret
 
@@ -40,6 +39,7 @@ INSTALLED_APPS = [
     "yingke.visits",
     "yingke.api",
     "yingke.cli",
+    "yingke.imports",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +72,7 @@ AXES_FAILURE_LIMIT = 8
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_ENABLED = os.environ.get("YINGKE_AXES", "1") == "1"
+AXES_LOCKOUT_CALLABLE = "yingke.core.views.lockout"  # the login page with a lock-out message
 
 TEMPLATES = [
     {
@@ -138,6 +139,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
-
-# Verbose names shown in the UI for the two languages.
-LANGUAGE_NAMES = {"zh-hans": _("Chinese"), "en": _("English")}

@@ -1,10 +1,44 @@
-"""The REST API (django-ninja); OpenAPI at /api/docs."""
+"""The REST API (django-ninja), mounted at /api/; OpenAPI at /api/openapi.json, docs at /api/docs.
+
+Every endpoint except /health needs a bearer token or a session (see auth.py) and reads
+through the row-level permission rule (customers/queries.py).
+"""
 
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
-api = NinjaAPI(title="Yingke API", version="1", urls_namespace="api")
+from yingke.api import customers, file_parts, staff
+from yingke.api.auth import API_AUTH
+from yingke.api.errors import install
+
+DESCRIPTION = """
+REST API of Yingke (迎客).
+
+* **Auth**: `Authorization: Bearer <key>` (create keys with `yingke token add` or `POST /api/tokens`),
+  or the browser session (unsafe methods then need the `X-CSRFToken` header).
+* **Permissions**: every list, search and detail shows only the guest files your role may see;
+  a file you may not see is `404`.
+* **Lists**: `{"count", "count_capped", "next", "items"}`; follow `next` to page.
+* **Errors**: `{"detail": "…", "errors": {"field": ["message"]}}`; bad input changes nothing.
+* **Language**: messages in Chinese; send `Accept-Language: en` for English.
+"""
+
+
+
+class Utf8Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese as UTF-8, not \uXXXX escapes
+
+
+api = NinjaAPI(title="Yingke API", version="1", description=DESCRIPTION, urls_namespace="api", auth=API_AUTH,
+               renderer=Utf8Renderer())
+install(api)
 
 
 @api.get("/health", auth=None, tags=["system"])
 def health(request):
     return {"status": "ok"}
+
+
+api.add_router("", staff.router)
+api.add_router("", customers.router)
+api.add_router("", file_parts.router)

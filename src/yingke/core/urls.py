@@ -1,7 +1,16 @@
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from yingke.core import views
+from yingke.customers.views import search as search_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("search/", search_views.search_page, name="search"),
+    path("search/suggest/", search_views.search_suggest, name="search_suggest"),
 ]

@@ -36,6 +36,7 @@ def month_length(lunar_year: int, month: int) -> int:
     return LunarMonth.fromYm(lunar_year, month).getDayCount()
 
 
+@lru_cache(maxsize=65536)
 def lunar_to_solar(lunar_year: int, month: int, day: int, leap: bool) -> dt.date:
     """The solar date of a recurring lunar date in `lunar_year`, by the rules above."""
     m = -month if leap and leap_month_of(lunar_year) == month else month
@@ -44,6 +45,7 @@ def lunar_to_solar(lunar_year: int, month: int, day: int, leap: bool) -> dt.date
     return dt.date(s.getYear(), s.getMonth(), s.getDay())
 
 
+@lru_cache(maxsize=65536)
 def solar_to_lunar(date: dt.date) -> tuple[int, int, int]:
     """(lunar year, month — negative in a leap month, day)."""
     lunar = Solar.fromYmd(date.year, date.month, date.day).getLunar()

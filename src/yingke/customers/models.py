@@ -287,6 +287,9 @@ class SearchKey(models.Model):
         NAME = 1
         PINYIN = 2
         INITIALS = 3
+        PINYIN_OTHER = 4  # another reading of a polyphonic character
+        INITIALS_OTHER = 5
+        NAME_PART = 6  # a later part of the name: 三丰 and 丰 for 张三丰
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="search_keys")
     property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="+")
@@ -294,4 +297,4 @@ class SearchKey(models.Model):
     key = KeyField(max_length=100)
 
     class Meta:
-        indexes = [models.Index(fields=["key", "property"], name="searchkey_key_prop")]
+        indexes = [models.Index(fields=["key", "kind", "property"], name="searchkey_key_kind_prop")]

@@ -100,12 +100,20 @@ def reading_combinations(name: str) -> list[tuple[str, ...]]:
 def search_keys(name: str) -> list[tuple[int, str]]:
     """(kind, key) pairs to index for a name; kinds as in SearchKey.Kind.
 
-    Kinds: 1 name, 2 primary pinyin, 3 primary initials, 4 other pinyin, 5 other initials.
+    Kinds: 1 name, 2 primary pinyin, 3 primary initials, 4 other pinyin, 5 other initials,
+    6 a later part of the name (so that 三丰 or 丰 finds 张三丰, Smith finds John Smith).
     """
     keys: dict[tuple[int, str], None] = {}
     plain = clean_name(name).lower()
     if plain:
         keys[(1, plain[:100])] = None
+        if has_han(plain):
+            han = "".join(HAN.findall(plain))
+            for i in range(1, min(len(han), 6)):
+                keys[(6, han[i:][:100])] = None
+        else:
+            for word in plain.split(" ")[1:]:
+                keys[(6, word[:100])] = None
     combos = reading_combinations(name)
     if combos:
         for i, combo in enumerate(combos):

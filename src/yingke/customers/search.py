@@ -8,8 +8,6 @@ permission rule in the same query.
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Value, When
-
 from yingke.customers import crypto
 from yingke.customers.identity import clean_text
 from yingke.customers.models import Customer, SearchKey
@@ -21,10 +19,11 @@ KEY_SCORES = {  # kind: (exact, prefix)
     SearchKey.Kind.NAME: (100, 80),
     SearchKey.Kind.PINYIN: (95, 75),
     SearchKey.Kind.INITIALS: (92, 72),
-    4: (88, 68),  # another reading of a polyphonic character
-    5: (85, 65),
+    SearchKey.Kind.PINYIN_OTHER: (88, 68),
+    SearchKey.Kind.INITIALS_OTHER: (85, 65),
+    SearchKey.Kind.NAME_PART: (60, 50),  # the given name, or any later part of the name
 }
-KIND_REASON = {1: "name", 2: "pinyin", 3: "initials", 4: "pinyin", 5: "initials"}
+KIND_REASON = {1: "name", 2: "pinyin", 3: "initials", 4: "pinyin", 5: "initials", 6: "name"}
 
 
 @dataclass
@@ -39,21 +38,25 @@ def _upper_bound(q: str) -> str:
 
 
 def _key_matches(user, q: str, kinds, limit: int) -> dict[int, tuple[int, str]]:
-    whens = []
-    for kind in kinds:
-        exact, prefix = KEY_SCORES[kind]
-        whens.append(When(kind=kind, key=q, then=Value(exact)))
-        whens.append(When(kind=kind, then=Value(prefix)))
-    rows = (
-        SearchKey.objects.filter(customer_rule(user, "customer"), key__gte=q, key__lt=_upper_bound(q), kind__in=kinds)
-        .annotate(score=Case(*whens, output_field=IntegerField()))
-        .order_by("-score", "customer_id")
-        .values_list("customer_id", "score", "kind")[: limit * 4]
-    )
+    """Customers with a key equal to `q`, then (to fill up) keys starting with `q`.
+
+    Both are index scans on (key, kind, property) that stop early: the exact tier in
+    kind order (primary readings first), the prefix tier in key order (shortest first).
+    """
+    base = SearchKey.objects.filter(customer_rule(user, "customer"), kind__in=kinds)
+    exact = base.filter(key=q).order_by("key", "kind").values_list("customer_id", "kind")[: limit * 4]
     out: dict[int, tuple[int, str]] = {}
-    for cid, score, kind in rows:
+    for cid, kind in exact:
+        score = KEY_SCORES[kind][0]
         if cid not in out or out[cid][0] < score:
             out[cid] = (score, KIND_REASON[kind])
+    if len(out) < limit:
+        prefix = (base.filter(key__gt=q, key__lt=_upper_bound(q)).order_by("key", "kind")
+                  .values_list("customer_id", "kind")[: limit * 4])
+        for cid, kind in prefix:
+            score = KEY_SCORES[kind][1]
+            if cid not in out or out[cid][0] < score:
+                out[cid] = (score, KIND_REASON[kind])
     return out
 
 
@@ -87,14 +90,14 @@ def search(user, query: str, limit: int = 20) -> list[Hit]:
         add(visible.filter(customer_code=upper).values_list("id", flat=True)[:limit], 98, "card")
     if has_han(q):
         name = clean_name(query).lower()
-        for cid, (score, reason) in _key_matches(user, name, [SearchKey.Kind.NAME], limit).items():
+        kinds = [SearchKey.Kind.NAME, SearchKey.Kind.NAME_PART]
+        for cid, (score, reason) in _key_matches(user, name, kinds, limit).items():
             add([cid], score, reason)
-        if len(found) < limit:
-            add(visible.filter(name__contains=name).values_list("id", flat=True)[:limit], 50, "name")
     else:
         letters = latin_key(q)
         if letters and not letters.isdigit():
-            kinds = [SearchKey.Kind.PINYIN, SearchKey.Kind.INITIALS, 4, 5]
+            kinds = [SearchKey.Kind.PINYIN, SearchKey.Kind.INITIALS, SearchKey.Kind.PINYIN_OTHER,
+                     SearchKey.Kind.INITIALS_OTHER]
             for cid, (score, reason) in _key_matches(user, letters, kinds, limit).items():
                 add([cid], score, reason)
     if not found:

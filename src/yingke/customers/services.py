@@ -184,3 +184,28 @@ def link_contact(actor, organisation: Customer, person: Customer, title: str = "
     _stamp(link, actor)
     link.save()
     return link
+
+
+def unlink_contact(actor, link: ContactLink) -> None:
+    _stamp(link, actor)
+    link.delete()
+
+
+def assignable_owners(actor, property):
+    """Staff whom `actor` may make the account manager of a file in `property` (R-1.2).
+
+    GM: any account or sales manager of the property; sales manager: self and team;
+    account manager: self; other roles: nobody (their new files go to the shared pool).
+    """
+    from yingke.core.models import User
+    from yingke.core.roles import Role
+
+    staff = User.objects.filter(is_active=True, properties=property,
+                                role__in=[Role.ACCOUNT_MANAGER, Role.SALES_MANAGER])
+    if actor.role == Role.GENERAL_MANAGER:
+        return staff
+    if actor.role == Role.SALES_MANAGER:
+        return staff.filter(pk=actor.pk) | staff.filter(manager=actor)
+    if actor.role == Role.ACCOUNT_MANAGER:
+        return staff.filter(pk=actor.pk)
+    return staff.none()

@@ -1,0 +1,70 @@
+/* Yingke: small behaviours on top of htmx. No framework. */
+(function () {
+  "use strict";
+
+  // Search box: show the dropdown when it has content, arrow keys to move, Enter to open.
+  function initSearch(form) {
+    var input = form.querySelector("input[name=q]");
+    var box = form.querySelector(".suggest");
+    if (!input || !box) return;
+    var current = -1;
+    function items() { return Array.prototype.slice.call(box.querySelectorAll(".suggest-item")); }
+    function open() { box.classList.toggle("is-open", box.textContent.trim() !== "" && input.value.trim() !== ""); }
+    function close() { box.classList.remove("is-open"); current = -1; }
+    function mark(i) {
+      var list = items();
+      list.forEach(function (el, k) { el.classList.toggle("is-current", k === i); });
+      current = i;
+    }
+    box.addEventListener("htmx:afterSwap", function () { current = -1; open(); });
+    input.addEventListener("focus", open);
+    input.addEventListener("input", function () { if (!input.value.trim()) close(); });
+    input.addEventListener("keydown", function (e) {
+      var list = items();
+      if (e.key === "ArrowDown" && list.length) { e.preventDefault(); open(); mark(Math.min(current + 1, list.length - 1)); }
+      else if (e.key === "ArrowUp" && list.length) { e.preventDefault(); mark(Math.max(current - 1, 0)); }
+      else if (e.key === "Escape") { close(); }
+      else if (e.key === "Enter" && current >= 0 && list[current]) { e.preventDefault(); window.location = list[current].href; }
+    });
+    document.addEventListener("click", function (e) { if (!form.contains(e.target)) close(); });
+    document.addEventListener("keydown", function (e) {
+      // "/" focuses the search box from anywhere, as in many staff tools.
+      if (e.key === "/" && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) {
+        e.preventDefault(); input.focus(); input.select();
+      }
+    });
+  }
+
+  // Customer form: show the person or the organisation fields.
+  function initKind(form) {
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "kind") form.dataset.kind = e.target.value;
+    });
+  }
+
+  // Close the user menu when clicking elsewhere.
+  function initMenus() {
+    document.addEventListener("click", function (e) {
+      document.querySelectorAll("details.usermenu[open]").forEach(function (d) {
+        if (!d.contains(e.target)) d.removeAttribute("open");
+      });
+    });
+  }
+
+  // Links that jump to a section and focus a field in it.
+  function initFocusLinks() {
+    document.addEventListener("click", function (e) {
+      var a = e.target.closest("a[data-focus]");
+      if (!a) return;
+      var el = document.querySelector(a.dataset.focus);
+      if (el) setTimeout(function () { el.focus(); }, 50);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-searchbox]").forEach(initSearch);
+    document.querySelectorAll(".customer-form").forEach(initKind);
+    initMenus();
+    initFocusLinks();
+  });
+})();

@@ -1,0 +1,315 @@
+"""Forms of the guest-file UI. They collect input; customers.services validates and saves."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from yingke.core.models import Outlet, Property, User
+from yingke.core.roles import PROPERTY_WIDE, Role
+from yingke.customers import services
+from yingke.customers.models import Customer, Note, Preference, SpecialDate, Tag
+
+PERSON_ONLY = [
+    "gender", "birth_date", "nationality", "id_type", "employer", "job_title", "marital_status",
+    "temperament", "hobbies", "habits", "religion", "taboos",
+]
+ORG_ONLY = [
+    "nature", "business", "legal_representative", "main_needs", "agreed_room_rate", "discount_rate",
+    "payment_method", "credit_terms",
+]
+OWNER_ROLES = [Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER]
+
+
+def add_service_errors(form, error: ValidationError, field_map: dict | None = None) -> None:
+    """Put the {field: [messages]} of a service's ValidationError onto `form`."""
+    field_map = field_map or {}
+    items = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+    for field, messages in items:
+        name = field_map.get(field, field)
+        if name not in form.fields:
+            name = None
+        for message in messages:
+            form.add_error(name, message)
+
+
+def owner_choices(user, properties, keep=None):
+    """Staff `user` may make responsible for a file of any of `properties` (services.assignable_owners),
+    plus `keep` (the current owner, so that an unchanged form stays valid)."""
+    ids = {keep} if keep else set()
+    for prop in properties:
+        ids.update(services.assignable_owners(user, prop).values_list("pk", flat=True))
+    return User.objects.filter(pk__in=ids).order_by("display_name", "username")
+
+
+def filterable_owners(user, property_ids):
+    """Owners offered in the list filter: whoever owns files the user may see."""
+    if user.role in PROPERTY_WIDE:
+        staff = User.objects.filter(role__in=OWNER_ROLES, properties__in=property_ids).distinct()
+        return staff.order_by("display_name", "username")
+    return owner_choices(user, Property.objects.filter(pk__in=property_ids))
+
+
+def grouped_categories(blank=True):
+    room = [(v, label) for v, label in Preference.Category.choices if v in Preference.ROOM]
+    dining = [(v, label) for v, label in Preference.Category.choices if v not in Preference.ROOM]
+    choices = [(_("Room"), room), (_("Dining"), dining)]
+    return ([("", "—")] if blank else []) + choices
+
+
+class CustomerForm(forms.ModelForm):
+    id_number = forms.CharField(
+        label=_("ID number"), required=False, max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    clear_id_number = forms.BooleanField(label=_("Remove the ID number on file"), required=False)
+    tag_names = forms.CharField(
+        label=_("Tags"), required=False, max_length=300,
+        help_text=_("Separate tags with commas, e.g. VIP, 商务."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "property", "kind", "customer_code", "name", "mobile", "email", "card_no", "owner",
+            "gender", "birth_date", "nationality", "id_type", "employer", "job_title", "marital_status", "address",
+            "nature", "business", "legal_representative", "main_needs", "agreed_room_rate", "discount_rate",
+            "payment_method", "credit_terms",
+            "temperament", "hobbies", "habits", "religion", "taboos", "special_requests",
+        ]
+        widgets = {
+            "kind": forms.RadioSelect,
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "main_needs": forms.Textarea(attrs={"rows": 3}),
+            "special_requests": forms.Textarea(attrs={"rows": 3}),
+            "mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        customer = self.instance
+        props = user.properties.all()
+        if customer.pk or len(user.property_ids()) <= 1:
+            del self.fields["property"]
+            if not customer.pk and user.property_ids():
+                customer.property_id = user.property_ids()[0]
+        else:
+            self.fields["property"].queryset = props
+            self.fields["property"].empty_label = None
+        self.fields["name"].label = _("Customer name")
+        self.fields["customer_code"].required = False
+        self.fields["customer_code"].help_text = _("Leave empty to have a code generated.")
+        owners = owner_choices(user, [customer.property] if customer.property_id else props)
+        if owners.exists() and customer.owner_id:
+            owners = owner_choices(user, [customer.property], keep=customer.owner_id)
+        if not owners.exists():
+            del self.fields["owner"]  # front desk and supervisors: new files go to the shared pool
+        else:
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].empty_label = _("Unassigned (shared pool)")
+        self.fields["kind"].choices = Customer.Kind.choices
+        if customer.pk:
+            self.initial["tag_names"] = ", ".join(t.name for t in customer.tags.all())
+            if customer.id_number_masked:
+                self.fields["id_number"].help_text = _(
+                    "On file: %(masked)s. Leave empty to keep it; type a new number to replace it."
+                ) % {"masked": customer.id_number_masked}
+        else:
+            del self.fields["clear_id_number"]
+            self.initial.setdefault("id_type", Customer.IdType.RESIDENT)
+
+    def clean(self):
+        data = super().clean()
+        # Fields of the other kind of customer are hidden in the form; leave them untouched.
+        drop = ORG_ONLY if data.get("kind") != Customer.Kind.ORGANISATION else PERSON_ONLY
+        for name in drop:
+            data.pop(name, None)
+        owner, prop = data.get("owner"), data.get("property")
+        if owner and prop and not services.assignable_owners(self.user, prop).filter(pk=owner.pk).exists():
+            self.add_error("owner", _("This account manager does not work for the chosen property."))
+        return data
+
+    def id_number_value(self, unchanged):
+        if self.cleaned_data.get("clear_id_number"):
+            return ""
+        return self.cleaned_data.get("id_number") or unchanged
+
+    def tag_list(self) -> list[str]:
+        raw = self.cleaned_data.get("tag_names") or ""
+        return [t.strip() for t in raw.replace("，", ",").replace("、", ",").split(",") if t.strip()]
+
+
+class QuickGuestForm(forms.Form):
+    """A first-time guest at check-in or seating (R-2.7): one screen, under a minute."""
+
+    property = forms.ModelChoiceField(label=_("Property"), queryset=None, empty_label=None)
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
+    mobile = forms.CharField(label=_("Mobile"), max_length=30, required=False,
+                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    gender = forms.ChoiceField(label=_("Gender"), required=False, widget=forms.RadioSelect,
+                               choices=[("", _("Not given"))] + list(Customer.Gender.choices))
+    id_type = forms.ChoiceField(label=_("ID type"), required=False, choices=Customer.IdType.choices,
+                                initial=Customer.IdType.RESIDENT)
+    id_number = forms.CharField(label=_("ID number"), max_length=40, required=False,
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    pref_category = forms.ChoiceField(label=_("Preference"), required=False)
+    pref_value = forms.CharField(label=_("Preference details"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(user.property_ids()) <= 1:
+            del self.fields["property"]
+        else:
+            self.fields["property"].queryset = user.properties.all()
+        self.fields["pref_category"].choices = grouped_categories()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("pref_value") and not data.get("pref_category"):
+            self.add_error("pref_category", _("Choose what the preference is about."))
+        if data.get("pref_category") and not data.get("pref_value"):
+            self.add_error("pref_value", _("Describe the preference."))
+        return data
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = Preference
+        fields = ["category", "value"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = grouped_categories(blank=False)
+        self.fields["value"].widget.attrs["placeholder"] = _("e.g. low pillow, no spicy food")
+
+
+class SpecialDateForm(forms.ModelForm):
+    class Meta:
+        model = SpecialDate
+        fields = ["kind", "label", "calendar", "month", "day", "leap_month", "year", "remind_days"]
+        widgets = {
+            "month": forms.NumberInput(attrs={"min": 1, "max": 12}),
+            "day": forms.NumberInput(attrs={"min": 1, "max": 31}),
+            "year": forms.NumberInput(attrs={"min": 1900, "placeholder": _("optional")}),
+            "remind_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
+        }
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["kind", "text", "outlet"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outlet"].queryset = Outlet.objects.filter(property_id=customer.property_id)
+        self.fields["outlet"].empty_label = _("(no outlet)")
+        self.fields["text"].widget.attrs["placeholder"] = _("What did the guest say or need?")
+
+
+class ContactForm(forms.Form):
+    """Link an existing person's file to an organisation as a contact person."""
+
+    person = forms.CharField(label=_("Contact person"), max_length=40,
+                             help_text=_("Customer code or mobile of the person's own file."))
+    title = forms.CharField(label=_("Position"), max_length=50, required=False)
+    is_primary = forms.BooleanField(label=_("Main contact"), required=False)
+
+    def __init__(self, *args, organisation, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation, self.user = organisation, user
+
+    def clean_person(self):
+        from yingke.customers.identity import normalize_mobile
+
+        raw = self.cleaned_data["person"].strip()
+        lookup = Q(customer_code=raw.upper())
+        try:
+            mobile = normalize_mobile(raw)
+        except ValidationError:
+            mobile = ""
+        if mobile:
+            lookup |= Q(mobile=mobile)
+        people = Customer.objects.visible_to(self.user).filter(
+            lookup, property_id=self.organisation.property_id, kind=Customer.Kind.PERSON
+        )[:2]
+        people = list(people)
+        if not people:
+            raise ValidationError(_("No person's file with this code or mobile was found in this property."))
+        if len(people) > 1:
+            raise ValidationError(_("Several files match; use the customer code."))
+        return people[0]
+
+
+class CustomerFilterForm(forms.Form):
+    SORTS = [
+        ("name", _("Name (pinyin)")),
+        ("-created", _("Newest first")),
+        ("created", _("Oldest first")),
+        ("code", _("Customer code")),
+    ]
+    YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+
+    property = forms.ModelChoiceField(label=_("Property"), queryset=None, required=False,
+                                      empty_label=_("All properties"))
+    kind = forms.ChoiceField(label=_("Type"), required=False, choices=[("", _("All"))] + list(Customer.Kind.choices))
+    owner = forms.ChoiceField(label=_("Account manager"), required=False)
+    tag = forms.ModelChoiceField(label=_("Tag"), queryset=None, required=False, empty_label=_("Any"))
+    has_mobile = forms.ChoiceField(label=_("Has mobile"), required=False, choices=YES_NO)
+    gender = forms.ChoiceField(label=_("Gender"), required=False,
+                               choices=[("", _("Any"))] + list(Customer.Gender.choices))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        ids = user.property_ids()
+        self.several_properties = len(ids) > 1
+        if self.several_properties:
+            self.fields["property"].queryset = user.properties.all()
+        else:
+            del self.fields["property"]
+        owners = [("", _("Anyone")), ("none", _("Unassigned (shared pool)"))]
+        owners += [(str(u.pk), u.label) for u in filterable_owners(user, ids)]
+        self.fields["owner"].choices = owners
+        tags = Tag.objects.filter(property_id__in=ids).select_related("property")
+        self.fields["tag"].queryset = tags
+        if self.several_properties:
+            self.fields["tag"].label_from_instance = lambda t: f"{t.name} ({t.property.code})"
+
+    def apply(self, qs):
+        """Filter a queryset that already went through visible_to(); invalid values are ignored."""
+        data = self._valid_data()
+        if data.get("property"):
+            qs = qs.filter(property=data["property"])
+        if data.get("kind"):
+            qs = qs.filter(kind=data["kind"])
+        owner = data.get("owner")
+        if owner == "none":
+            qs = qs.filter(owner__isnull=True)
+        elif owner:
+            qs = qs.filter(owner_id=int(owner))
+        if data.get("tag"):
+            qs = qs.filter(tags=data["tag"])
+        if data.get("has_mobile") == "yes":
+            qs = qs.exclude(mobile="")
+        elif data.get("has_mobile") == "no":
+            qs = qs.filter(mobile="")
+        if data.get("gender"):
+            qs = qs.filter(gender=data["gender"])
+        return qs
+
+    def get_sort(self):
+        return self._valid_data().get("sort") or "name"
+
+    def has_filters(self) -> bool:
+        return any(v for k, v in self._valid_data().items() if k != "sort")
+
+    def _valid_data(self) -> dict:
+        """The values that passed validation (each filter is applied on its own)."""
+        self.is_valid()
+        return getattr(self, "cleaned_data", {})

@@ -1,0 +1,137 @@
+"""Additions to a file from the 360 page (htmx): preferences, special dates, notes, contacts.
+
+Any member of staff who can see a file may annotate it (R-2.7: any department adds notes
+and preferences during the stay). Each endpoint answers with the re-rendered section
+and triggers `customer-changed` so that the history section refreshes itself.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yingke.customers import services
+from yingke.customers.forms import ContactForm, NoteForm, PreferenceForm, SpecialDateForm, add_service_errors
+from yingke.customers.models import ContactLink, Preference, SpecialDate
+from yingke.customers.views.detail import (
+    contacts_context,
+    dates_context,
+    history_context,
+    notes_context,
+    preferences_context,
+    visible_customer,
+)
+
+
+def _answer(request, customer, template, context, ok, anchor):
+    """The section for htmx; a redirect back to the page otherwise."""
+    if request.htmx:
+        response = render(request, template, context, status=200 if ok else 422)
+        if ok:
+            response["HX-Trigger"] = "customer-changed"
+        return response
+    if not ok:
+        messages.error(request, _("The change was not saved; please check the form."))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + f"#{anchor}")
+
+
+@login_required
+@require_POST
+def preference_add(request, pk):
+    customer = visible_customer(request, pk)
+    form = PreferenceForm(request.POST)
+    ok = False
+    if form.is_valid():
+        try:
+            services.add_preference(request.user, customer, form.cleaned_data["category"], form.cleaned_data["value"])
+            ok, form = True, None
+        except ValidationError as e:
+            add_service_errors(form, e)
+    return _answer(request, customer, "customers/_preferences.html", preferences_context(customer, form), ok,
+                   "preferences")
+
+
+@login_required
+@require_POST
+def preference_delete(request, pk, item):
+    customer = visible_customer(request, pk)
+    pref = get_object_or_404(Preference.objects.visible_to(request.user), pk=item, customer=customer)
+    services.delete_preference(request.user, pref)
+    return _answer(request, customer, "customers/_preferences.html", preferences_context(customer), True,
+                   "preferences")
+
+
+@login_required
+@require_POST
+def date_add(request, pk):
+    customer = visible_customer(request, pk)
+    form = SpecialDateForm(request.POST, instance=SpecialDate(customer=customer))
+    ok = False
+    if form.is_valid():
+        try:
+            services.save_special_date(request.user, form.instance)
+            ok, form = True, None
+        except ValidationError as e:
+            add_service_errors(form, e)
+    return _answer(request, customer, "customers/_dates.html", dates_context(customer, form), ok, "dates")
+
+
+@login_required
+@require_POST
+def date_delete(request, pk, item):
+    customer = visible_customer(request, pk)
+    spec = get_object_or_404(SpecialDate.objects.visible_to(request.user), pk=item, customer=customer)
+    services.delete_special_date(request.user, spec)
+    return _answer(request, customer, "customers/_dates.html", dates_context(customer), True, "dates")
+
+
+@login_required
+@require_POST
+def note_add(request, pk):
+    customer = visible_customer(request, pk)
+    form = NoteForm(request.POST, customer=customer)
+    ok = False
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_note(request.user, customer, data["text"], data["kind"], data.get("outlet"))
+            ok, form = True, None
+        except ValidationError as e:
+            add_service_errors(form, e)
+    return _answer(request, customer, "customers/_notes.html", notes_context(customer, form), ok, "notes")
+
+
+@login_required
+@require_POST
+def contact_add(request, pk):
+    customer = visible_customer(request, pk)
+    form = ContactForm(request.POST, organisation=customer, user=request.user)
+    ok = False
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.link_contact(request.user, customer, data["person"], data["title"], data["is_primary"])
+            ok, form = True, None
+        except ValidationError as e:
+            add_service_errors(form, e)
+    return _answer(request, customer, "customers/_contacts.html", contacts_context(request, customer, form), ok,
+                   "contacts")
+
+
+@login_required
+@require_POST
+def contact_delete(request, pk, item):
+    customer = visible_customer(request, pk)
+    link = get_object_or_404(ContactLink.objects.visible_to(request.user), pk=item, organisation=customer)
+    services.unlink_contact(request.user, link)
+    return _answer(request, customer, "customers/_contacts.html", contacts_context(request, customer), True,
+                   "contacts")
+
+
+@login_required
+def history_section(request, pk):
+    customer = visible_customer(request, pk)
+    return render(request, "customers/_history.html", history_context(request, customer))

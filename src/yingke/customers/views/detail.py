@@ -1,0 +1,134 @@
+"""The customer 360 page (客史档案): every section of one guest file on one screen."""
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, Sum
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from yingke.customers.forms import ContactForm, NoteForm, PreferenceForm, SpecialDateForm
+from yingke.customers.lunar import describe, next_occurrence
+from yingke.customers.models import ContactLink, Customer, Preference
+from yingke.customers.views.changes import history_for
+from yingke.visits.models import Visit
+
+NOTES_SHOWN = 30
+VISITS_SHOWN = 10
+PERSON_FIELDS = ["gender", "birth_date", "nationality", "id_type", "id_number_masked", "mobile", "email", "card_no",
+                 "employer", "job_title", "marital_status", "address"]
+ORG_FIELDS = ["nature", "business", "legal_representative", "mobile", "email", "card_no",
+              "agreed_room_rate", "discount_rate", "payment_method", "credit_terms", "address", "main_needs"]
+PROFILE_FIELDS = ["temperament", "hobbies", "habits", "religion", "taboos", "special_requests"]
+
+
+def field_rows(customer, names, user):
+    """(label, value) of each field, as this user may see it (masked mobile, masked ID)."""
+    rows = []
+    for name in names:
+        field = Customer._meta.get_field(name)
+        if name == "mobile":
+            value = customer.mobile if user.sees_full_mobile else customer.mobile_masked
+        elif field.choices:
+            value = getattr(customer, f"get_{name}_display")()
+        else:
+            value = getattr(customer, name)
+            if isinstance(value, Decimal):
+                value = format(value.normalize(), "f")  # 680.00 → 680, 0.850 → 0.85
+        rows.append((capfirst(field.verbose_name), value, name))
+    return rows
+
+
+def visible_customer(request, pk) -> Customer:
+    """The file if the user may see it, else 404 — a foreign id reveals nothing (R-1.2)."""
+    qs = Customer.objects.visible_to(request.user).select_related("property", "owner", "created_by")
+    return get_object_or_404(qs, pk=pk)
+
+
+def preferences_context(customer, form=None):
+    prefs = list(customer.preferences.all())
+    return {
+        "customer": customer,
+        "room_prefs": [p for p in prefs if p.category in Preference.ROOM],
+        "dining_prefs": [p for p in prefs if p.category not in Preference.ROOM],
+        "pref_form": form or PreferenceForm(),
+    }
+
+
+def dates_context(customer, form=None):
+    today = timezone.localdate()
+    dates = []
+    for spec in customer.special_dates.all():
+        when = next_occurrence(spec, today)
+        days = (when - today).days
+        dates.append({
+            "spec": spec, "described": describe(spec), "next": when, "in_days": days,
+            "due": days <= spec.remind_days,
+        })
+    dates.sort(key=lambda d: d["next"])
+    return {"customer": customer, "dates": dates, "date_form": form or SpecialDateForm()}
+
+
+def notes_context(customer, form=None):
+    notes = customer.notes.select_related("author", "outlet")[:NOTES_SHOWN]
+    return {"customer": customer, "notes": notes, "note_form": form or NoteForm(customer=customer)}
+
+
+def contacts_context(request, customer, form=None):
+    if customer.is_organisation:
+        links = list(ContactLink.objects.visible_to(request.user).filter(organisation=customer)
+                     .select_related("person").order_by("-is_primary", "person__name_pinyin"))
+        # Link only to the contact files this user may open.
+        person_ids = [link.person_id for link in links]
+        openable = set(Customer.objects.visible_to(request.user).filter(pk__in=person_ids)
+                       .values_list("pk", flat=True)) if person_ids else set()
+        for link in links:
+            link.openable = link.person_id in openable
+        form = form or ContactForm(organisation=customer, user=request.user)
+    else:
+        links = list(ContactLink.objects.filter(person=customer)
+                     .filter(organisation__in=Customer.objects.visible_to(request.user))
+                     .select_related("organisation"))
+        form = None
+    return {"customer": customer, "links": links, "contact_form": form}
+
+
+def history_context(request, customer):
+    show_all = request.GET.get("all") == "1"
+    limit = 500 if show_all else 30
+    changes = history_for(customer, request.user, limit=limit + 1)
+    return {"customer": customer, "changes": changes[:limit], "more_changes": len(changes) > limit}
+
+
+def visits_context(request, customer):
+    visits = Visit.objects.visible_to(request.user).filter(customer=customer)
+    summary = visits.aggregate(count=Count("id"), total=Sum("amount"), last=Max("occurred_at"))
+    if summary["count"]:
+        summary["average"] = summary["total"] / summary["count"]
+    recent = visits.select_related("outlet", "property")[:VISITS_SHOWN]
+    return {"visits": recent, "visit_summary": summary}
+
+
+@login_required
+def customer_detail(request, pk):
+    customer = visible_customer(request, pk)
+    user = request.user
+    context = {
+        "customer": customer,
+        "title": customer.name,
+        "tags": list(customer.tags.all()),
+        "mobile": customer.mobile if user.sees_full_mobile else customer.mobile_masked,
+        "regular_rows": field_rows(customer, ORG_FIELDS if customer.is_organisation else PERSON_FIELDS, user),
+        "profile_rows": [row for row in field_rows(
+            customer, ["special_requests"] if customer.is_organisation else PROFILE_FIELDS, user) if row[1]],
+        "can_edit": Customer.objects.editable_by(user).filter(pk=customer.pk).exists(),
+        "organisation": customer.is_organisation,
+    }
+    context.update(preferences_context(customer))
+    context.update(dates_context(customer))
+    context.update(notes_context(customer))
+    context.update(contacts_context(request, customer))
+    context.update(visits_context(request, customer))
+    context.update(history_context(request, customer))
+    return render(request, "customers/detail.html", context)

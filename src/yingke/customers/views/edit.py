@@ -1,0 +1,129 @@
+"""Create and edit guest files, and the quick new-guest form for check-in (R-2.7).
+
+The forms only collect input: customers.services validates, normalises and saves, and
+its field errors are put back on the form. Nothing is saved when anything is wrong.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from yingke.core.roles import EDITORS, Role
+from yingke.customers import services
+from yingke.customers.forms import CustomerForm, QuickGuestForm, add_service_errors
+from yingke.customers.identity import normalize_mobile
+from yingke.customers.models import Customer
+
+QUICK_PREF_FIELDS = {"category": "pref_category", "value": "pref_value"}
+
+
+def _require_creator(user):
+    if user.role not in EDITORS or not user.property_ids():
+        raise PermissionDenied(_("Your role may not create guest files."))
+
+
+def _editable_customer(request, pk) -> Customer:
+    customer = Customer.objects.editable_by(request.user).filter(pk=pk).select_related("property").first()
+    if customer is None:
+        # Visible but read-only: say so; not visible at all: 404, like any foreign id.
+        get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+        raise PermissionDenied(_("Your role may not change this file."))
+    return customer
+
+
+def _save(request, form, customer):
+    """Run the service; on a ValidationError, put its messages on the form and roll back."""
+    try:
+        with transaction.atomic():
+            tags = services.tags_from_names(customer.property, form.tag_list())
+            services.save_customer(
+                request.user, customer, id_number=form.id_number_value(services.UNCHANGED), tags=tags,
+            )
+    except ValidationError as e:
+        add_service_errors(form, e)
+        return False
+    return True
+
+
+def _form_page(request, form, customer):
+    title = _("Edit %(name)s") % {"name": customer.name} if customer.pk else _("New customer")
+    return render(request, "customers/form.html", {"form": form, "customer": customer, "title": title},
+                  status=422 if form.is_bound and form.errors else 200)
+
+
+@login_required
+def customer_create(request):
+    _require_creator(request.user)
+    customer = Customer(kind=request.GET.get("kind") == "org" and Customer.Kind.ORGANISATION or Customer.Kind.PERSON)
+    if request.user.role == Role.ACCOUNT_MANAGER:
+        customer.owner = request.user  # an account manager's new file is theirs unless they choose the pool
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid() and _save(request, form, form.instance):
+        messages.success(request, _("The file of %(name)s was created.") % {"name": customer.name})
+        return redirect("customers:detail", pk=customer.pk)
+    return _form_page(request, form, customer)
+
+
+@login_required
+def customer_edit(request, pk):
+    customer = _editable_customer(request, pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid() and _save(request, form, form.instance):
+        messages.success(request, _("Changes saved."))
+        return redirect("customers:detail", pk=customer.pk)
+    if form.is_bound:
+        customer.refresh_from_db(fields=["name"])  # the page title shows the name on file
+    return _form_page(request, form, customer)
+
+
+@login_required
+def quick_create(request):
+    _require_creator(request.user)
+    form = QuickGuestForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        prop = data.get("property") or request.user.properties.first()
+        customer = Customer(
+            property=prop, kind=Customer.Kind.PERSON, name=data["name"], mobile=data["mobile"],
+            gender=data["gender"], id_type=data["id_type"] if data["id_number"] else "",
+        )
+        try:
+            with transaction.atomic():
+                services.save_customer(request.user, customer, id_number=data["id_number"])
+                if data["pref_value"]:
+                    try:
+                        services.add_preference(request.user, customer, data["pref_category"], data["pref_value"])
+                    except ValidationError as e:
+                        raise ValidationError({QUICK_PREF_FIELDS.get(k, k): v for k, v in e.message_dict.items()}) \
+                            from None
+                if data["note"]:
+                    try:
+                        services.add_note(request.user, customer, data["note"])
+                    except ValidationError as e:
+                        raise ValidationError({"note": e.messages}) from None
+        except ValidationError as e:
+            customer.pk = None
+            add_service_errors(form, e)
+        else:
+            messages.success(request, _("New guest file %(code)s created for %(name)s.")
+                             % {"code": customer.customer_code, "name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, "customers/quick.html", {"form": form, "title": _("Quick new guest")}, status=status)
+
+
+@login_required
+def mobile_check(request):
+    """While a new file is typed: files the user can see that already have this mobile (htmx)."""
+    raw = request.GET.get("mobile", "")
+    matches = []
+    try:
+        mobile = normalize_mobile(raw)
+    except ValidationError:
+        mobile = ""
+    if mobile:
+        matches = list(Customer.objects.visible_to(request.user).filter(mobile=mobile).order_by("id")[:3])
+    return render(request, "customers/_mobile_check.html", {"matches": matches})

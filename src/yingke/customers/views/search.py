@@ -1,0 +1,44 @@
+"""The one search box (R-2.7): live suggestions while typing and a results page."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yingke.customers.search import search
+
+SUGGEST_LIMIT = 8
+PAGE_LIMIT = 50
+MAX_QUERY = 60
+
+REASONS = {
+    "mobile": gettext_lazy("mobile"),
+    "mobile_last4": gettext_lazy("last 4 digits of mobile"),
+    "id": gettext_lazy("ID number"),
+    "card": gettext_lazy("card number or customer code"),
+    "name": gettext_lazy("name"),
+    "pinyin": gettext_lazy("pinyin"),
+    "initials": gettext_lazy("pinyin initials"),
+}
+
+
+def _hits(request, limit):
+    q = request.GET.get("q", "").strip()[:MAX_QUERY]
+    hits = search(request.user, q, limit=limit) if q else []
+    for hit in hits:
+        hit.reason_label = REASONS.get(hit.reason, hit.reason)
+    return q, hits
+
+
+@login_required
+def search_suggest(request):
+    """The dropdown under the search box (htmx)."""
+    q, hits = _hits(request, SUGGEST_LIMIT)
+    return render(request, "customers/_search_suggest.html", {"q": q, "hits": hits})
+
+
+@login_required
+def search_page(request):
+    q, hits = _hits(request, PAGE_LIMIT)
+    context = {"q": q, "hits": hits, "limit": PAGE_LIMIT, "title": _("Search")}
+    return render(request, "customers/search.html", context)

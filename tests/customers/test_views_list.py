@@ -1,0 +1,269 @@
+"""The customer list: row-level rule, filters, sort, keyset pages, capped count, export (R-1.2, R-12.1)."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from tests.conftest import make_customer
+from yingke.customers.models import Customer
+from yingke.customers.services import save_customer, tags_from_names
+from yingke.customers.views import keyset
+
+LIST = reverse("customers:list")
+
+# What each role sees in the list, written out from R-1.2.
+EXPECTED = {
+    "gm": {"C001", "C002", "C003", "C004"},
+    "sm": {"C001", "C002", "C004"},
+    "am1": {"C001", "C004"},
+    "am3": {"C003", "C004"},
+    "desk": {"C001", "C002", "C003", "C004"},
+    "sup": {"C001", "C002", "C003", "C004"},
+    "admin": set(),
+    "gm2": {"C001"},  # H2's own C001 (张珊)
+}
+
+
+def codes(response):
+    return [c.customer_code for c in response.context["page"].rows]
+
+
+def get(client, user, **params):
+    client.force_login(user)
+    return client.get(LIST, params)
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_list_shows_exactly_what_the_role_may_see(client, world, role):
+    response = get(client, getattr(world, role))
+    assert response.status_code == 200
+    assert set(codes(response)) == EXPECTED[role]
+    assert response.context["count"] == len(EXPECTED[role])
+
+
+def test_h2_manager_sees_only_h2(client, world):
+    response = get(client, world.gm2)
+    assert [c.name for c in response.context["page"].rows] == ["张珊"]
+
+
+def test_anonymous_is_sent_to_login(client, world):
+    response = client.get(LIST)
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_mobile_masked_for_front_desk_and_full_for_manager(client, world):
+    body = get(client, world.desk).content.decode()
+    assert "138****5678" in body and "13812345678" not in body
+    body = get(client, world.gm).content.decode()
+    assert "13812345678" in body
+
+
+def test_empty_state(client, world):
+    response = get(client, world.admin)
+    assert response.status_code == 200
+    assert response.context["page"].rows == []
+    assert b'class="empty"' in response.content
+
+
+@pytest.fixture
+def varied(world):
+    h1 = world.h1
+    org = make_customer(h1, "C005", "阿里巴巴集团", kind=Customer.Kind.ORGANISATION, owner=world.am1)
+    woman = make_customer(h1, "C006", "王芳", owner=world.am2, gender=Customer.Gender.FEMALE)
+    save_customer(None, world.c_am1, tags=tags_from_names(h1, ["VIP"]))
+    world.c_am1.gender = Customer.Gender.MALE
+    save_customer(None, world.c_am1)
+    return {"org": org, "woman": woman}
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"kind": "org"}, {"C005"}),
+    ({"kind": "person"}, {"C001", "C002", "C003", "C004", "C006"}),
+    ({"gender": "F"}, {"C006"}),
+    ({"gender": "M"}, {"C001"}),
+    ({"has_mobile": "no"}, {"C005", "C006"}),
+    ({"has_mobile": "yes"}, {"C001", "C002", "C003", "C004"}),
+    ({"owner": "none"}, {"C004"}),
+])
+def test_filters(client, world, varied, params, expected):
+    assert set(codes(get(client, world.gm, **params))) == expected
+
+
+def test_filter_by_owner_and_tag(client, world, varied):
+    assert set(codes(get(client, world.gm, owner=world.am1.pk))) == {"C001", "C005"}
+    tag = world.c_am1.tags.get()
+    assert codes(get(client, world.gm, tag=tag.pk)) == ["C001"]
+
+
+def test_filters_never_widen_the_rule(client, world, varied):
+    # am1 asks for am2's files: not a choice for am1, and the list stays within visible_to.
+    assert "C002" not in codes(get(client, world.am1, owner=world.am2.pk))
+    assert set(codes(get(client, world.am1, owner=world.am1.pk))) == {"C001", "C005"}
+    assert set(codes(get(client, world.am1, kind="person"))) == {"C001", "C004"}
+
+
+def test_invalid_filter_values_are_ignored(client, world):
+    response = get(client, world.gm, kind="bogus", owner="x", sort="drop table")
+    assert response.status_code == 200
+    assert set(codes(response)) == EXPECTED["gm"]
+
+
+def test_property_filter_only_for_several_properties(client, world):
+    assert "property" not in get(client, world.gm).context["form"].fields
+    world.gm.properties.add(world.h2)
+    response = get(client, world.gm)
+    assert "property" in response.context["form"].fields
+    assert "C001" in codes(response) and "张珊" in [c.name for c in response.context["page"].rows]
+    only_h2 = get(client, world.gm, property=world.h2.pk)
+    assert [c.name for c in only_h2.context["page"].rows] == ["张珊"]
+
+
+def test_sort_by_pinyin_code_and_created(client, world):
+    # 李四 li, 单田芳 shan, 张三 zhang, 曾国藩 zeng (surname reading, not ceng)
+    by_name = [c.name for c in get(client, world.gm, sort="name").context["page"].rows]
+    assert by_name == ["李四", "单田芳", "曾国藩", "张三"]
+    assert codes(get(client, world.gm, sort="code")) == ["C001", "C002", "C003", "C004"]
+    now = timezone.now()
+    for i, c in enumerate([world.c_am3, world.c_am1, world.c_pool, world.c_am2]):
+        Customer.objects.filter(pk=c.pk).update(created_at=now - dt.timedelta(days=i))
+    assert codes(get(client, world.gm, sort="-created")) == ["C003", "C001", "C004", "C002"]
+    assert codes(get(client, world.gm, sort="created")) == ["C002", "C004", "C001", "C003"]
+
+
+@pytest.fixture
+def many(world):
+    """53 pool customers with equal created_at in pairs, so that ties need the id."""
+    when = timezone.now()
+    for i in range(53):
+        c = make_customer(world.h1, f"P{i:03d}", f"客人{i:03d}")
+        Customer.objects.filter(pk=c.pk).update(created_at=when - dt.timedelta(minutes=i // 2))
+    return world
+
+
+@pytest.mark.parametrize("sort", ["name", "-created", "created", "code"])
+def test_keyset_pages_walk_forward_and_back_without_gaps(client, many, settings, sort):
+    settings.PAGE_SIZE = 10
+    user = many.gm
+    field, descending = {"name": ("name_pinyin", False), "-created": ("created_at", True),
+                         "created": ("created_at", False), "code": ("customer_code", False)}[sort]
+    order = [f"-{field}", "-pk"] if descending else [field, "pk"]
+    expected = list(Customer.objects.visible_to(user).order_by(*order).values_list("customer_code", flat=True))
+    seen, pages, params = [], [], {"sort": sort}
+    while True:
+        response = get(client, user, **params)
+        page = response.context["page"]
+        pages.append((params, codes(response)))
+        seen += codes(response)
+        if not page.has_next:
+            break
+        params = {"sort": sort, "after": page.next_cursor}
+    assert seen == expected
+    assert len(pages) == 6
+    # Back from the last page, one page at a time, gives the same pages in reverse.
+    page = response.context["page"]
+    for _params, page_codes in reversed(pages[:-1]):
+        response = get(client, user, sort=sort, before=page.previous_cursor)
+        page = response.context["page"]
+        assert codes(response) == page_codes
+    assert not page.has_previous
+
+
+def test_pages_keep_the_filters(client, many, settings):
+    settings.PAGE_SIZE = 5
+    response = get(client, many.gm, owner="none")
+    assert "owner=none" in response.context["query"]
+    assert f"owner=none&amp;after={response.context['page'].next_cursor}" in response.content.decode()
+
+
+def test_garbage_cursor_gives_the_first_page(client, many):
+    first = codes(get(client, many.gm))
+    assert codes(get(client, many.gm, after="!!notacursor")) == first
+    assert codes(get(client, many.gm, before="eyJ4Ijp9")) == first
+
+
+def test_count_is_capped(client, many, monkeypatch):
+    monkeypatch.setattr(keyset, "COUNT_CAP", 20)
+    monkeypatch.setattr(keyset.capped_count, "__defaults__", (20,))
+    response = get(client, many.gm)
+    assert response.context["count"] == 20 and response.context["count_more"]
+    assert "20+" in response.content.decode()
+
+
+def test_capped_count_exact_below_the_cap(world):
+    assert keyset.capped_count(Customer.objects.all(), cap=5) == (5, False)
+    assert keyset.capped_count(Customer.objects.all(), cap=4) == (4, True)
+
+
+def test_list_query_count_does_not_grow_with_rows(client, many, django_assert_max_num_queries):
+    for c in Customer.objects.filter(customer_code__startswith="P")[:20]:
+        save_customer(None, c, tags=tags_from_names(many.h1, ["VIP", "常客"]))
+    client.force_login(many.gm)
+    with django_assert_max_num_queries(12):
+        response = client.get(LIST, {"tag": many.h1.tags.first().pk})
+    assert response.status_code == 200
+    with django_assert_max_num_queries(12):
+        client.get(LIST, {"sort": "-created", "owner": "none", "has_mobile": "no"})
+
+
+def test_htmx_request_gets_only_the_results(client, world):
+    client.force_login(world.gm)
+    response = client.get(LIST, {"kind": "person"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert b"C001" in response.content
+
+
+# Export (R-1.2: front desk may not; R-12.1: IDs never in clear).
+
+def export(client, user, fmt="csv", **params):
+    client.force_login(user)
+    return client.get(reverse(f"customers:export_{fmt}"), params)
+
+
+def csv_rows(response):
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("role", ["desk", "sup", "admin"])
+def test_export_forbidden_without_the_right(client, world, role):
+    assert export(client, getattr(world, role)).status_code == 403
+    assert export(client, getattr(world, role), "xlsx").status_code == 403
+
+
+def test_export_csv_is_the_filtered_visible_list(client, world, varied):
+    from tests.customers.test_identity import make_id
+
+    rid = make_id("11010519491231002")
+    world.c_am1.id_type = Customer.IdType.RESIDENT
+    save_customer(None, world.c_am1, id_number=rid)
+    response = export(client, world.am1, kind="person")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = csv_rows(response)
+    assert len(rows) == 3  # header + 张三 + 李四 (am1 sees C001, C004, C005; C005 is an organisation)
+    body = "\n".join(",".join(r) for r in rows)
+    assert "张三" in body and "李四" in body and "阿里巴巴" not in body and "单田芳" not in body
+    assert rid not in body and world.c_am1.id_number_masked in body
+    assert "13812345678" in body  # account managers see full mobiles
+
+
+def test_export_xlsx(client, world):
+    response = export(client, world.gm, "xlsx")
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 5
+    assert {r[1] for r in rows[1:]} == {"张三", "单田芳", "曾国藩", "李四"}
+
+
+def test_export_links_only_for_exporters(client, world):
+    assert b"export.csv" in get(client, world.gm).content
+    assert b"export.csv" not in get(client, world.desk).content
