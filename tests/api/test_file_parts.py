@@ -230,3 +230,31 @@ def test_file_part_lists_have_bounded_query_counts(world, org, api_as, django_as
         with django_assert_max_num_queries(7):
             data = api.get(f"/api/customers/{org.pk}/{part}", {"limit": 50}).json()
         assert data["count"] == 15, part
+
+
+# ---- change history ------------------------------------------------------------------
+
+def test_history_shows_who_changed_what(world, api_as):
+    url = f"/api/customers/{world.c_am1.pk}"
+    api_as(world.am1).patch(url, {"mobile": "13800001111", "job_title": "董事长"})
+    api_as(world.desk).post(url + "/notes", {"text": "喜欢安静"})
+    items = api_as(world.desk).get(url + "/history", **{"Accept-Language": "en"}).json()["items"]
+    note = items[0]
+    assert (note["who"], note["action"], note["subject"]) == ("desk", "created", "note")
+    changed = {i["field"]: i for i in items if i["action"] == "changed"}
+    assert changed["job title"]["after"] == "董事长" and changed["job title"]["who"] == "am1"
+    assert (changed["mobile"]["before"], changed["mobile"]["after"]) == ("138****5678", "138****1111")
+    full = api_as(world.gm).get(url + "/history", **{"Accept-Language": "en"}).json()["items"]
+    assert {"13812345678", "13800001111"} <= {i["before"] for i in full} | {i["after"] for i in full}
+    assert api_as(world.am2).get(url + "/history").status_code == 404
+
+
+def test_history_query_count(world, api_as, django_assert_max_num_queries):
+    api = api_as(world.gm)
+    url = f"/api/customers/{world.c_am1.pk}"
+    for i in range(10):
+        api.patch(url, {"job_title": f"职位{i}", "tags": [f"T{i}"]})
+        api.post(url + "/preferences", {"category": "tea", "value": f"茶{i}"})
+    with django_assert_max_num_queries(16):
+        data = api.get(url + "/history", {"limit": 100}).json()
+    assert data["count"] >= 30

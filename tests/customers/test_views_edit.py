@@ -91,6 +91,16 @@ def test_several_errors_at_once(client, world):
     response = client.post(CREATE, person(mobile="123", id_number="110105198805120000"))
     errors = response.context["form"].errors
     assert "mobile" in errors and "id_number" in errors
+    # A form error (email) does not hide the service's errors (mobile, ID): all show at once.
+    response = client.post(CREATE, person(mobile="123", id_number="110105198805120000", email="x"))
+    assert {"mobile", "id_number", "email"} <= set(response.context["form"].errors)
+    assert not Customer.objects.filter(name="王小明").exists()
+
+
+def test_quick_form_shows_all_errors_at_once(client, world):
+    client.force_login(world.desk)
+    response = client.post(QUICK, quick(mobile="999", id_number="123", pref_value="高枕"))
+    assert {"mobile", "id_number", "pref_category"} <= set(response.context["form"].errors)
 
 
 def test_create_organisation_ignores_person_fields(client, world):

@@ -10,13 +10,14 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from yingke.api.access import editable_customer, visible_customer
 from yingke.api.errors import ApiError, field_error
 from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, envelope, keyset_page, offset_page
 from yingke.api.schemas import (
     KIND,
+    Clean,
     CustomerCreate,
     CustomerOut,
     CustomerPatch,
@@ -25,6 +26,8 @@ from yingke.api.schemas import (
     SearchHitOut,
     customer_detail,
     customer_summary,
+    has_nul,
+    nul_message,
 )
 from yingke.core.models import Property
 from yingke.core.roles import EDITORS, Role
@@ -44,7 +47,7 @@ SEARCH_MAX = 100
 RELEASERS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
 
 
-class CustomerFilters(Schema):
+class CustomerFilters(Clean):
     q: str | None = Field(None, description="Search box: mobile, last 4, name, pinyin, initials, ID, card.")
     kind: KIND | None = None
     owner: str | None = Field(None, description="'me', 'none' (shared pool) or a user id.")
@@ -69,7 +72,7 @@ def _filtered(user, f: CustomerFilters):
             qs = qs.filter(owner=user)
         elif f.owner == "none":
             qs = qs.filter(owner__isnull=True)
-        elif f.owner.isdigit():
+        elif f.owner.isdigit() and len(f.owner) < 19:
             qs = qs.filter(owner_id=int(f.owner))
         else:
             raise field_error("owner", _("Use 'me', 'none' or a user id."))
@@ -108,6 +111,8 @@ def list_customers(request, filters: Query[CustomerFilters]):
                         "characters, ID number, card number; best match first.")
 def search_customers(request, q: str, limit: int = Query(20, ge=1, le=50)):
     user = request.auth
+    if has_nul(q):
+        raise field_error("q", nul_message())
     hits = search(user, q, limit=limit)
     prefetch_related_objects([h.customer for h in hits], "property", "tags")
     items = [{"score": h.score, "match": h.reason, "customer": customer_summary(h.customer, user)} for h in hits]
@@ -129,7 +134,7 @@ def _property_for(user, code: str | None) -> Property:
     return props[0]
 
 
-def _apply(customer: Customer, data: dict) -> None:
+def apply_fields(customer: Customer, data: dict) -> None:
     """Copy validated request fields onto the model; null means blank for text fields."""
     for name, value in data.items():
         field = Customer._meta.get_field(name)
@@ -164,16 +169,21 @@ def _save(user, customer: Customer, data: dict, creating: bool) -> Customer:
         _check_owner(user, customer, data.pop("owner"), creating)
     elif creating and user.role == Role.ACCOUNT_MANAGER:
         customer.owner = user  # an account manager's new guest is their own
-    _apply(customer, data)
+    apply_fields(customer, data)
     with transaction.atomic():
         tags = services.tags_from_names(customer.property, tag_names) if tag_names is not None else None
         return services.save_customer(user, customer, id_number=id_number, tags=tags)
 
 
-def _detail(user, pk: int) -> dict:
-    c = Customer.objects.select_related("property", "owner").prefetch_related("tags").get(pk=pk)
-    can_edit = Customer.objects.editable_by(user).filter(pk=pk).exists()
+def _detail(user, c: Customer) -> dict:
+    """`c` with property and owner selected, as stored (re-read it after a write)."""
+    prefetch_related_objects([c], "tags")
+    can_edit = Customer.objects.editable_by(user).filter(pk=c.pk).exists()
     return customer_detail(c, user, can_edit)
+
+
+def _reread(pk: int) -> Customer:
+    return Customer.objects.select_related("property", "owner").get(pk=pk)
 
 
 @router.post("/customers", response={201: CustomerOut, 403: ErrorOut, 422: ErrorOut}, summary="Create a guest file")
@@ -186,13 +196,12 @@ def create_customer(request, payload: CustomerCreate):
     if data.get("kind") is None:
         data.pop("kind", None)
     customer = _save(user, Customer(property=prop), data, creating=True)
-    return Status(201, _detail(user, customer.pk))
+    return Status(201, _detail(user, _reread(customer.pk)))
 
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="A guest file")
 def get_customer(request, customer_id: int):
-    c = visible_customer(request.auth, customer_id)
-    return _detail(request.auth, c.pk)
+    return _detail(request.auth, visible_customer(request.auth, customer_id))
 
 
 @router.patch("/customers/{int:customer_id}", response={200: CustomerOut, 403: ErrorOut, 404: ErrorOut,
@@ -206,4 +215,4 @@ def update_customer(request, customer_id: int, payload: CustomerPatch):
         if required in data and data[required] is None:
             raise field_error(required, _("This field is required."))
     _save(user, customer, data, creating=False)
-    return _detail(user, customer.pk)
+    return _detail(user, _reread(customer.pk))

@@ -44,6 +44,7 @@ def _pydantic_message(err: dict) -> str:
         "float_type": _("Enter a number."),
         "decimal_parsing": _("Enter a number."),
         "decimal_type": _("Enter a number."),
+        "finite_number": _("Enter a number."),
         "bool_parsing": _("Enter true or false."),
         "bool_type": _("Enter true or false."),
         "date_parsing": _("Enter a valid date (YYYY-MM-DD)."),
@@ -62,10 +63,14 @@ def _pydantic_message(err: dict) -> str:
         return simple[kind]
     if kind in ("enum", "literal_error"):
         return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
-    if kind in ("greater_than_equal", "greater_than"):
-        return _("Enter a value of at least %(limit)s.") % {"limit": ctx.get("ge", ctx.get("gt"))}
-    if kind in ("less_than_equal", "less_than"):
-        return _("Enter a value of at most %(limit)s.") % {"limit": ctx.get("le", ctx.get("lt"))}
+    if kind == "greater_than_equal":
+        return _("Enter a value of at least %(limit)s.") % {"limit": ctx.get("ge")}
+    if kind == "greater_than":
+        return _("Enter a value greater than %(limit)s.") % {"limit": ctx.get("gt")}
+    if kind == "less_than_equal":
+        return _("Enter a value of at most %(limit)s.") % {"limit": ctx.get("le")}
+    if kind == "less_than":
+        return _("Enter a value less than %(limit)s.") % {"limit": ctx.get("lt")}
     if kind == "string_too_long":
         return _("Enter at most %(max)s characters.") % {"max": ctx.get("max_length")}
     if kind == "string_too_short":

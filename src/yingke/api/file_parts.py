@@ -5,6 +5,8 @@ Reads start from each model's visible_to(user). Contact people are regular infor
 seeing the file may add (front desk annotates, R-1.2).
 """
 
+import dataclasses
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,10 +14,11 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from yingke.api.access import editable_customer, visible_child, visible_customer
-from yingke.api.customers import _apply
+from yingke.api.customers import apply_fields
 from yingke.api.errors import ApiError, django_errors, field_error, invalid_input, not_found
 from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, offset_page
 from yingke.api.schemas import (
+    ChangeOut,
     ContactAdd,
     ContactOut,
     ErrorOut,
@@ -34,6 +37,7 @@ from yingke.api.schemas import (
 from yingke.core.models import Outlet
 from yingke.customers import services
 from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
+from yingke.customers.views.changes import history_for
 
 router = Router()
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -81,7 +85,7 @@ def add_contact(request, customer_id: int, payload: ContactAdd):
                     raise field_error(f"person.{key}", _("Unknown field."))
             person = Customer(property=org.property, owner=org.owner, kind=Customer.Kind.PERSON)
             id_number = data.pop("id_number", services.UNCHANGED)
-            _apply(person, data)
+            apply_fields(person, data)
             try:
                 person = services.save_customer(user, person, id_number="" if id_number is None else id_number)
             except ValidationError as e:
@@ -203,3 +207,15 @@ def add_note(request, customer_id: int, payload: NoteIn):
             raise field_error("outlet", _("No outlet with this code in the guest's property."))
     note = services.add_note(request.auth, customer, payload.text, payload.kind, outlet)
     return Status(201, note_out(note))
+
+
+# ---- change history ------------------------------------------------------------------
+
+@router.get("/customers/{int:customer_id}/history", response={200: Page[ChangeOut], 404: ErrorOut},
+            tags=["history"], summary="Change history of a guest file, newest first",
+            description="Who changed what and when, for the file and its preferences, dates, notes and "
+                        "contacts (R-12.3). Mobiles are masked as elsewhere.")
+def customer_history(request, customer_id: int, limit: int = LIMIT, offset: int = OFFSET):
+    customer = visible_customer(request.auth, customer_id)
+    rows = [dataclasses.asdict(c) for c in history_for(customer, request.auth, limit=10_000)]
+    return offset_page(request, rows, limit, offset, lambda r: r)

@@ -8,8 +8,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from yingke.customers.identity import mask_mobile
 from yingke.customers.models import Customer, Note, Preference, SpecialDate
@@ -31,7 +32,32 @@ CALENDAR = choice(SpecialDate.Calendar)
 NOTE_KIND = choice(Note.Kind)
 
 
-class In(Schema):
+def has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_nul(v) for v in value.values())
+    return False
+
+
+def nul_message() -> str:
+    return _("Text may not contain null characters.")
+
+
+class Clean(Schema):
+    """Input whose strings may not contain NUL (PostgreSQL cannot store it)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        if has_nul(value):
+            raise ValueError(nul_message())
+        return value
+
+
+class In(Clean):
     """Request bodies reject unknown fields, so a typo is an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
@@ -59,8 +85,8 @@ class CustomerFields(In):
     business: str | None = None
     legal_representative: str | None = None
     main_needs: str | None = None
-    agreed_room_rate: Decimal | None = None
-    discount_rate: Decimal | None = None
+    agreed_room_rate: Decimal | None = Field(None, ge=0)
+    discount_rate: Decimal | None = Field(None, gt=0, le=1, description="0.85 means 15 % off.")
     payment_method: str | None = None
     credit_terms: str | None = None
     temperament: str | None = None
@@ -309,6 +335,18 @@ def note_out(n: Note) -> dict:
         "outlet": {"code": n.outlet.code, "name": n.outlet.name} if n.outlet else None,
         "author": n.author.label if n.author else None, "created_at": n.created_at,
     }
+
+
+# ---- change history ------------------------------------------------------------------
+
+class ChangeOut(Schema):
+    when: dt.datetime
+    who: str
+    action: Literal["created", "changed", "deleted"]
+    subject: str = Field(description="What changed: the file itself, a preference, a note …")
+    field: str
+    before: str
+    after: str
 
 
 # ---- staff and tokens ----------------------------------------------------------------

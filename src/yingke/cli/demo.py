@@ -27,6 +27,7 @@ from django.utils import timezone
 from lunar_python import LunarYear
 
 from yingke.cli import demo_data as D
+from yingke.core.db import refresh_statistics
 from yingke.core.models import Outlet, Property, User
 from yingke.core.roles import Role
 from yingke.customers import crypto
@@ -476,13 +477,5 @@ def run_demo(code: str = "DEMO", customers: int = 3000, visits: int | None = Non
         done += n
         if progress:
             progress(done, visits, "visits")
-    if connection.vendor == "postgresql":
-        analyse()
+    refresh_statistics()
     return DemoResult(prop, created, customers, done, time.monotonic() - started, logins, password)
-
-
-def analyse() -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL)."""
-    with connection.cursor() as cursor:
-        for model in (Customer, SearchKey, Visit):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

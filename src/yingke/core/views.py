@@ -54,7 +54,7 @@ def home(request):
         "upcoming": upcoming,
         "upcoming_days": UPCOMING_DAYS,
         "today": today,
-        "can_create": request.user.role in EDITORS,
+        "can_create": request.user.role in EDITORS and bool(request.user.property_ids()),
         "title": _("Home"),
     }
     return render(request, "core/home.html", context)

@@ -1,7 +1,11 @@
 """The guest history file (客史档案, R-2.x)."""
 
 import builtins
+import datetime as dt
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +14,11 @@ from simple_history.models import HistoricalRecords
 from yingke.core.fields import KeyField
 from yingke.core.models import Outlet, Property, User
 from yingke.customers.queries import CustomerQuerySet, RelatedToCustomerQuerySet
+
+
+def validate_birth_date(value):
+    if not dt.date(1900, 1, 1) <= value <= timezone.localdate():
+        raise ValidationError(_("Enter a date of birth between 1900 and today."), code="birth_date")
 
 
 class Tag(models.Model):
@@ -62,7 +71,7 @@ class Customer(models.Model):
     # Primary pinyin reading (surname-aware), used for sorting by name.
     name_pinyin = KeyField(_("pinyin"), max_length=200, blank=True, editable=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
-    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True, validators=[validate_birth_date])
     nationality = models.CharField(_("nationality"), max_length=50, blank=True, default="中国")
     id_type = models.CharField(_("ID type"), max_length=10, choices=IdType.choices, blank=True)
     # The ID number itself is only stored encrypted (R-12.1); see customers/crypto.py.
@@ -82,10 +91,12 @@ class Customer(models.Model):
     business = models.CharField(_("business"), max_length=100, blank=True)
     legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
     main_needs = models.TextField(_("main needs"), blank=True)
-    agreed_room_rate = models.DecimalField(_("agreed room rate"), max_digits=10, decimal_places=2, null=True, blank=True)
+    agreed_room_rate = models.DecimalField(_("agreed room rate"), max_digits=10, decimal_places=2, null=True, blank=True,
+                                           validators=[MinValueValidator(Decimal("0"))])
     discount_rate = models.DecimalField(
         _("discount rate"), max_digits=4, decimal_places=3, null=True, blank=True,
         help_text=_("0.85 means 15 % off."),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
     )
     payment_method = models.CharField(_("payment method"), max_length=50, blank=True)
     credit_terms = models.CharField(_("credit terms"), max_length=100, blank=True)
@@ -128,6 +139,7 @@ class Customer(models.Model):
             models.Index(fields=["property", "-created_at", "-id"], name="cust_prop_created"),
             models.Index(fields=["property", "customer_code"], name="cust_prop_code"),
             models.Index(fields=["owner", "name_pinyin", "id"], name="cust_owner_pinyin"),
+            models.Index(fields=["property", "kind", "name_pinyin", "id"], name="cust_prop_kind_pinyin"),
         ]
 
     def __str__(self):

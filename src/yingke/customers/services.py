@@ -53,10 +53,14 @@ def normalise(customer: Customer, id_number=UNCHANGED) -> None:
         customer.gender = ""
     customer.name_pinyin = primary_pinyin(customer.name)[:200]
     try:
-        customer.full_clean(exclude=["owner", "created_by"])
+        # Foreign keys are set by our own code from objects already read; checking that
+        # they exist would cost a query per row of an import.
+        customer.full_clean(exclude=["property", "owner", "created_by"])
     except ValidationError as e:
         for field, messages in e.message_dict.items():
             errors.setdefault("customer_code" if field == "__all__" else field, []).extend(messages)
+    if customer.property_id is None:
+        errors.setdefault("property", []).append(_("Choose a property."))
     if errors:
         raise ValidationError(errors)
 
@@ -113,12 +117,12 @@ def reindex(customer: Customer) -> None:
 
 
 def tags_from_names(property, names) -> list[Tag]:
-    out = []
-    for name in names:
-        name = clean_name(name)[:30]
-        if name:
-            out.append(Tag.objects.get_or_create(property=property, name=name)[0])
-    return out
+    """The property's tags with these names, created when new; a name over 30 characters is refused."""
+    cleaned = [n for n in (clean_name(name) for name in names) if n]
+    too_long = [n for n in cleaned if len(n) > 30]
+    if too_long:
+        raise ValidationError({"tags": [_("A tag has at most 30 characters: “%(tag)s”.") % {"tag": too_long[0]}]})
+    return [Tag.objects.get_or_create(property=property, name=name)[0] for name in dict.fromkeys(cleaned)]
 
 
 def _stamp(obj, actor):

@@ -18,6 +18,7 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from yingke.core.db import refresh_statistics
 from yingke.imports.columns import Column, Header, find_header
 from yingke.imports.parsing import CellError, text
 from yingke.imports.reading import FileError, Table, open_table
@@ -165,4 +166,6 @@ def run_import(importer: Importer, path, *, encoding: str | None = None, sheet: 
                     on_result(result)
         if dry_run:
             transaction.set_rollback(True)
+    if not dry_run and counts[CREATED] >= 1000:
+        refresh_statistics()
     return Summary(table=table, header=header, counts=counts, dry_run=dry_run)

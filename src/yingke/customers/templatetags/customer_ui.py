@@ -16,3 +16,11 @@ def mobile_for(customer, user):
 @register.filter
 def initial(name):
     return (name or "?")[:1].upper()
+
+
+@register.filter
+def can_create_files(user):
+    """Whether the user may open new guest files (the quick form and the full form)."""
+    from yingke.core.roles import EDITORS
+
+    return getattr(user, "role", None) in EDITORS and bool(user.property_ids())

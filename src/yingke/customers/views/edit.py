@@ -4,6 +4,8 @@ The forms only collect input: customers.services validates, normalises and saves
 its field errors are put back on the form. Nothing is saved when anything is wrong.
 """
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +36,21 @@ def _editable_customer(request, pk) -> Customer:
     return customer
 
 
+def _check_all(form, customer, id_number):
+    """The form has errors: also run the service's checks (without saving) so that every
+    mistake shows at once instead of one round trip per field."""
+    probe = copy.copy(customer)
+    if not probe.customer_code:
+        probe.customer_code = "-"  # generated on save
+    try:
+        services.normalise(probe, id_number)
+    except ValidationError as e:
+        for field, messages in e.message_dict.items():
+            if field in form.fields and field not in form.errors:
+                for message in messages:
+                    form.add_error(field, message)
+
+
 def _save(request, form, customer):
     """Run the service; on a ValidationError, put its messages on the form and roll back."""
     try:
@@ -61,9 +78,13 @@ def customer_create(request):
     if request.user.role == Role.ACCOUNT_MANAGER:
         customer.owner = request.user  # an account manager's new file is theirs unless they choose the pool
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST" and form.is_valid() and _save(request, form, form.instance):
-        messages.success(request, _("The file of %(name)s was created.") % {"name": customer.name})
-        return redirect("customers:detail", pk=customer.pk)
+    if request.method == "POST":
+        if form.is_valid():
+            if _save(request, form, form.instance):
+                messages.success(request, _("The file of %(name)s was created.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+        else:
+            _check_all(form, form.instance, form.cleaned_data.get("id_number", ""))
     return _form_page(request, form, customer)
 
 
@@ -71,9 +92,13 @@ def customer_create(request):
 def customer_edit(request, pk):
     customer = _editable_customer(request, pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST" and form.is_valid() and _save(request, form, form.instance):
-        messages.success(request, _("Changes saved."))
-        return redirect("customers:detail", pk=customer.pk)
+    if request.method == "POST":
+        if form.is_valid():
+            if _save(request, form, form.instance):
+                messages.success(request, _("Changes saved."))
+                return redirect("customers:detail", pk=customer.pk)
+        else:
+            _check_all(form, form.instance, form.cleaned_data.get("id_number") or services.UNCHANGED)
     if form.is_bound:
         customer.refresh_from_db(fields=["name"])  # the page title shows the name on file
     return _form_page(request, form, customer)
@@ -83,36 +108,45 @@ def customer_edit(request, pk):
 def quick_create(request):
     _require_creator(request.user)
     form = QuickGuestForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        valid = form.is_valid()
         data = form.cleaned_data
-        prop = data.get("property") or request.user.properties.first()
         customer = Customer(
-            property=prop, kind=Customer.Kind.PERSON, name=data["name"], mobile=data["mobile"],
-            gender=data["gender"], id_type=data["id_type"] if data["id_number"] else "",
+            property=data.get("property") or request.user.properties.first(), kind=Customer.Kind.PERSON,
+            name=data.get("name", ""), mobile=data.get("mobile", ""), gender=data.get("gender", ""),
+            id_type=data.get("id_type", "") if data.get("id_number") else "",
         )
-        try:
-            with transaction.atomic():
-                services.save_customer(request.user, customer, id_number=data["id_number"])
-                if data["pref_value"]:
-                    try:
-                        services.add_preference(request.user, customer, data["pref_category"], data["pref_value"])
-                    except ValidationError as e:
-                        raise ValidationError({QUICK_PREF_FIELDS.get(k, k): v for k, v in e.message_dict.items()}) \
-                            from None
-                if data["note"]:
-                    try:
-                        services.add_note(request.user, customer, data["note"])
-                    except ValidationError as e:
-                        raise ValidationError({"note": e.messages}) from None
-        except ValidationError as e:
-            customer.pk = None
-            add_service_errors(form, e)
-        else:
+        if not valid:
+            _check_all(form, customer, data.get("id_number", ""))
+        elif _quick_save(request, form, customer, data):
             messages.success(request, _("New guest file %(code)s created for %(name)s.")
                              % {"code": customer.customer_code, "name": customer.name})
             return redirect("customers:detail", pk=customer.pk)
     status = 422 if form.is_bound and form.errors else 200
     return render(request, "customers/quick.html", {"form": form, "title": _("Quick new guest")}, status=status)
+
+
+def _quick_save(request, form, customer, data) -> bool:
+    """File, preference and note in one transaction: all of them or nothing."""
+    try:
+        with transaction.atomic():
+            services.save_customer(request.user, customer, id_number=data["id_number"])
+            if data["pref_value"]:
+                try:
+                    services.add_preference(request.user, customer, data["pref_category"], data["pref_value"])
+                except ValidationError as e:
+                    raise ValidationError({QUICK_PREF_FIELDS.get(k, k): v for k, v in e.message_dict.items()}) \
+                        from None
+            if data["note"]:
+                try:
+                    services.add_note(request.user, customer, data["note"])
+                except ValidationError as e:
+                    raise ValidationError({"note": e.messages}) from None
+    except ValidationError as e:
+        customer.pk = None
+        add_service_errors(form, e)
+        return False
+    return True
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yingke.core.roles import EDITORS
+from yingke.core.roles import EDITORS, Role
 from yingke.customers.forms import CustomerFilterForm
 from yingke.customers.models import Customer
 from yingke.customers.views.keyset import capped_count, paginate
@@ -61,6 +61,7 @@ def customer_list(request):
         "several_properties": form.several_properties,
         "can_export": request.user.can_export,
         "can_create": request.user.role in EDITORS,
+        "no_access": request.user.role == Role.ADMIN,
         "title": _("Customers"),
     }
     template = "customers/_list_results.html" if request.htmx and not request.htmx.boosted else "customers/list.html"
@@ -86,7 +87,7 @@ def export_columns():
         (_("Account manager"), lambda c, u: c.owner.label if c.owner else ""),
         (_("Tags"), lambda c, u: ", ".join(t.name for t in c.tags.all())),
         (_("Property"), lambda c, u: c.property.code),
-        (_("Created"), lambda c, u: timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M")),
+        (_("File opened"), lambda c, u: timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M")),
     ]
 
 

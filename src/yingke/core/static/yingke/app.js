@@ -61,7 +61,14 @@
     });
   }
 
+  // After a refused submit, put the cursor in the first field that needs fixing.
+  function focusFirstError() {
+    var field = document.querySelector(".has-error input:not([type=hidden]), .has-error select, .has-error textarea");
+    if (field) { field.focus(); field.scrollIntoView({ block: "center" }); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    focusFirstError();
     document.querySelectorAll("[data-searchbox]").forEach(initSearch);
     document.querySelectorAll(".customer-form").forEach(initKind);
     initMenus();
