@@ -63,9 +63,13 @@ def search_bench():
             queries.append(("initials", initials))
         if c.card_no:
             queries.append(("card", c.card_no))
+        # Hard cases: one letter, a surname in pinyin, one character (many matches each).
+        if pinyin:
+            queries += [("one letter", pinyin[0]), ("surname pinyin", pinyin[:4])]
+        queries.append(("one character", c.name[0]))
     queries += [("id", id_number_of(c)) for c in with_id]
     rng.shuffle(queries)
-    queries = queries[:600]
+    queries = queries[:800]
     times, by_kind = [], {}
     for user in (gm, am):
         user.property_ids()

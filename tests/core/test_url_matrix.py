@@ -1,0 +1,235 @@
+"""R-1.2 through every path: each URL pattern of the site and of the API is listed here
+with the kind of data it serves, and walked for every role. A new URL that is not in
+MATRIX fails the first test, so no view can skip the permission rule unnoticed.
+
+Kinds:
+  public    – answers without login and shows no customer data
+  staff     – needs login, shows no customer rows
+  list      – shows customer rows: each role sees exactly its files (names in the page)
+  customer  – takes a customer id: a file the role may not see gives 404, never data
+  item      – takes a customer id and a row of that file: the same
+  create    – creates a file (the property check is in the view and API tests)
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from yingke.core.models import ApiToken
+from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
+from yingke.customers.services import add_preference, link_contact, save_special_date
+
+MATRIX = {
+    # site
+    "home": "list", "login": "public", "logout": "staff", "password_change": "staff",
+    "password_change_done": "staff", "set_language": "public", "search": "list", "search_suggest": "list",
+    "customers:list": "list", "customers:export_csv": "list", "customers:export_xlsx": "list",
+    "customers:create": "create", "customers:quick": "create", "customers:mobile_check": "staff",
+    "customers:count": "staff",
+    "customers:detail": "customer", "customers:edit": "customer", "customers:history": "customer",
+    "customers:preference_add": "customer", "customers:preference_delete": "item",
+    "customers:date_add": "customer", "customers:date_delete": "item", "customers:note_add": "customer",
+    "customers:contact_add": "customer", "customers:contact_delete": "item",
+    # API
+    "api:openapi-json": "public", "api:openapi-view": "public", "api:health": "public", "api:api-root": "public",
+    "api:?": "public", "api:me": "staff", "api:list_tokens": "staff", "api:create_token": "staff",
+    "api:delete_token": "staff", "api:list_customers": "list", "api:create_customer": "create",
+    "api:search_customers": "list", "api:get_customer": "customer", "api:update_customer": "customer",
+    "api:list_contacts": "customer", "api:add_contact": "customer", "api:remove_contact": "item",
+    "api:list_preferences": "customer", "api:add_preference": "customer", "api:delete_preference": "item",
+    "api:list_special_dates": "customer", "api:add_special_date": "customer", "api:update_special_date": "item",
+    "api:delete_special_date": "item", "api:list_notes": "customer", "api:add_note": "customer",
+    "api:customer_history": "customer",
+}
+# Which of the world's customers each role sees (R-1.2), written out, not computed.
+EXPECTED = {
+    "gm": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "sm": {"c_am1", "c_am2", "c_pool"},
+    "am1": {"c_am1", "c_pool"},
+    "am2": {"c_am2", "c_pool"},
+    "am3": {"c_am3", "c_pool"},
+    "desk": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "sup": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "admin": set(),
+    "gm2": {"c_h2"},
+    "am_h2": {"c_h2"},
+}
+CUSTOMERS = ["c_am1", "c_am2", "c_am3", "c_pool", "c_h2"]
+METHODS = ("get", "post", "patch", "delete")
+
+
+def walk(patterns, prefix="", ns=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, prefix + str(p.pattern), p.namespace or ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), (f"{ns}:" if ns else "") + (p.name or "?")
+
+
+ROUTES = list(walk(get_resolver().url_patterns))
+
+
+def test_every_route_is_in_the_matrix():
+    names = {name for _route, name in ROUTES}
+    assert names - set(MATRIX) == set(), "add these routes to MATRIX (and so to the permission walk)"
+    assert set(MATRIX) - names == set(), "these MATRIX entries no longer exist"
+
+
+def routes_of(kind):
+    return sorted({route for route, name in ROUTES if MATRIX[name] == kind})
+
+
+def url_for(route, customer_id, item_id=None):
+    path = re.sub(r"<int:(pk|customer_id)>", str(customer_id), route)
+    path = re.sub(r"<int:\w+>", str(item_id or 0), path)
+    return "/" + path
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def token_headers(user):
+    return {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(user)[1]}"}
+
+
+def send(client, method, url, headers):
+    if method in ("post", "patch"):
+        return getattr(client, method)(url, data="{}", content_type="application/json", **headers)
+    return getattr(client, method)(url, **headers)
+
+
+@pytest.fixture
+def filled(world):
+    """Each customer gets a preference, a special date falling today and an organisation link."""
+    today = timezone.localdate()
+    for key in CUSTOMERS:
+        c = getattr(world, key)
+        add_preference(None, c, Preference.Category.TEA, "龙井")
+        save_special_date(None, SpecialDate(customer=c, month=today.month, day=today.day))
+        from tests.conftest import make_customer
+
+        org = make_customer(c.property, f"ORG-{key}", f"单位{key}", kind=Customer.Kind.ORGANISATION, owner=c.owner)
+        link_contact(None, org, c)
+    return world
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_customer_routes_give_404_for_files_outside_the_rule(filled, role):
+    """Every route taking a customer id, every method it answers, UI and API."""
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    for key in CUSTOMERS:
+        customer = getattr(filled, key)
+        for route in routes_of("customer"):
+            for method in METHODS:
+                response = send(client, method, url_for(route, customer.id), headers)
+                if response.status_code == 405:
+                    continue
+                if key in EXPECTED[role]:
+                    assert response.status_code != 404, (role, key, method, route)
+                    continue
+                # Indistinguishable from an id that does not exist: 404, or the same body
+                # validation error (422) that a missing id gets before the lookup.
+                missing = send(client, method, url_for(route, 10**9), headers)
+                assert response.status_code == missing.status_code, (role, key, method, route)
+                assert response.status_code in (404, 422), (role, key, method, route, response.status_code)
+                assert customer.name not in response.content.decode(errors="ignore")
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_item_routes_give_404_for_rows_of_files_outside_the_rule(filled, role):
+    """Item routes with the item's own customer id: rows of an invisible file are 404."""
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    for key in set(CUSTOMERS) - EXPECTED[role]:
+        customer = getattr(filled, key)
+        items = {
+            "preference": Preference.objects.filter(customer=customer).first().id,
+            "date": SpecialDate.objects.filter(customer=customer).first().id,
+            "contact": ContactLink.objects.filter(person=customer).first(),
+        }
+        for route in routes_of("item"):
+            if "contact" in route:
+                link = items["contact"]
+                owner_id, item = link.organisation_id, (link.id if "<int:item>" in route else link.person_id)
+            else:
+                owner_id, item = customer.id, items["preference" if "preference" in route else "date"]
+            for method in METHODS:
+                response = send(client, method, url_for(route, owner_id, item), headers)
+                if response.status_code == 405:
+                    continue
+                assert response.status_code == 404, (role, key, method, route, response.status_code)
+    # Nothing was deleted by any of those requests.
+    assert Preference.objects.count() == len(CUSTOMERS)
+    assert SpecialDate.objects.count() == len(CUSTOMERS)
+    assert ContactLink.objects.count() == len(CUSTOMERS)
+
+
+def names_in(text):
+    return {key for key, name in NAMES.items() if name in text}
+
+
+NAMES = {"c_am1": "张三", "c_am2": "单田芳", "c_am3": "曾国藩", "c_pool": "李四", "c_h2": "张珊"}
+
+
+def list_text(client, headers, route, query=None):
+    response = client.get("/" + route, query or {}, **headers)
+    if response.status_code in (302, 403):
+        return None
+    assert response.status_code == 200, (route, response.status_code)
+    if route.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+        return " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+    if route.endswith(".csv"):
+        return " ".join(" ".join(r) for r in csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_lists_search_and_exports_show_exactly_the_visible_files(filled, role):
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    for route in routes_of("list"):
+        if "search" in route or "suggest" in route:
+            # one query per customer, by mobile: found only when visible
+            for key in CUSTOMERS:
+                text = list_text(client, headers, route, {"q": getattr(filled, key).mobile})
+                if text is not None:
+                    assert names_in(text) == ({key} & EXPECTED[role]), (role, route, key)
+            continue
+        text = list_text(client, headers, route, {"limit": 100} if route.startswith("api/") else None)
+        if text is None:  # refused: only roles that may not export
+            assert route.startswith("customers/export") and not user.can_export, (role, route)
+            continue
+        assert names_in(text) == EXPECTED[role], (role, route)
+
+
+def test_front_desk_may_not_export(filled):
+    client = client_for(filled.desk)
+    assert client.get("/customers/export.csv").status_code == 403
+    assert client.get("/customers/export.xlsx").status_code == 403
+
+
+@pytest.mark.parametrize("route", ["customers/", "customers/1/", "search/", "api/customers", "api/me"])
+def test_anonymous_gets_nothing(filled, route):
+    response = Client().get("/" + route)
+    assert response.status_code in (302, 401)
+    assert names_in(response.content.decode()) == set()
+
+
+def test_home_lists_special_dates_within_the_rule(filled):
+    # Every customer has a date today; am1 sees only their own and the pool's on the home page.
+    text = client_for(filled.am1).get("/").content.decode()
+    assert names_in(text) == EXPECTED["am1"]
+    assert dt.date.today()  # the dates were made for the property's local today
