@@ -25,6 +25,13 @@ ALLOWED_HOSTS = [h for h in os.environ.get("YINGKE_ALLOWED_HOSTS", "*").split(",
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YINGKE_CSRF_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    # Our apps first: their templates and translations win over Django's for the same names.
+    "yingke.core",
+    "yingke.customers",
+    "yingke.visits",
+    "yingke.imports",
+    "yingke.api",
+    "yingke.cli",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,12 +42,6 @@ INSTALLED_APPS = [
     "ninja",
     "simple_history",
     "axes",
-    "yingke.core",
-    "yingke.customers",
-    "yingke.visits",
-    "yingke.api",
-    "yingke.cli",
-    "yingke.imports",
 ]
 
 MIDDLEWARE = [
@@ -71,7 +72,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = 8
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # that user from that address, not a whole office
 AXES_ENABLED = os.environ.get("YINGKE_AXES", "1") == "1"
 AXES_LOCKOUT_CALLABLE = "yingke.core.views.lockout"  # the login page with a lock-out message
 
@@ -138,6 +139,13 @@ PAGE_SIZE = 25
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"audit": {"format": "%(asctime)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # Exports and other sensitive reads (R-12.2) until a database audit store exists.
+        "audit": {"class": "logging.FileHandler", "filename": str(HOME / "audit.log"), "formatter": "audit",
+                  "delay": True},
+    },
+    "loggers": {"yingke.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }

@@ -131,3 +131,13 @@ def test_home_lists_lunar_dates_by_their_solar_day(client, world):
     client.force_login(world.am1)
     (u,) = client.get(HOME).context["upcoming"]
     assert u["date"] == target and u["in_days"] == 4 and u["described"].startswith("农历")
+
+
+def test_404_and_403_pages_are_ours_and_translated(client, world):
+    client.force_login(world.am1)
+    response = client.get(reverse("customers:detail", args=[world.c_am2.pk]))
+    assert response.status_code == 404 and "没有找到该页面或档案" in response.content.decode()
+    assert "单田芳" not in response.content.decode()
+    client.force_login(world.sup)
+    response = client.get(reverse("customers:edit", args=[world.c_am1.pk]))
+    assert response.status_code == 403 and "您的角色无权修改此档案" in response.content.decode()

@@ -43,7 +43,8 @@ def test_list_shows_exactly_what_the_role_may_see(client, world, role):
     response = get(client, getattr(world, role))
     assert response.status_code == 200
     assert set(codes(response)) == EXPECTED[role]
-    assert response.context["count"] == len(EXPECTED[role])
+    count = client.get(reverse("customers:count")).context
+    assert (count["count"], count["count_more"]) == (len(EXPECTED[role]), False)
 
 
 def test_h2_manager_sees_only_h2(client, world):
@@ -187,12 +188,20 @@ def test_garbage_cursor_gives_the_first_page(client, many):
     assert codes(get(client, many.gm, before="eyJ4Ijp9")) == first
 
 
-def test_count_is_capped(client, many, monkeypatch):
-    monkeypatch.setattr(keyset, "COUNT_CAP", 20)
+def test_count_is_capped_and_loaded_after_the_page(client, many, monkeypatch):
     monkeypatch.setattr(keyset.capped_count, "__defaults__", (20,))
-    response = get(client, many.gm)
+    response = get(client, many.gm, owner="none")
+    assert reverse("customers:count") + "?owner=none" in response.content.decode()  # fetched by htmx
+    response = client.get(reverse("customers:count"), {"owner": "none"}, headers={"HX-Request": "true"})
     assert response.context["count"] == 20 and response.context["count_more"]
     assert "20+" in response.content.decode()
+    response = client.get(reverse("customers:count"), {"owner": many.am1.pk})
+    assert (response.context["count"], response.context["count_more"]) == (1, False)
+
+
+def test_count_of_a_single_page_needs_no_second_request(client, world):
+    response = get(client, world.am1)
+    assert reverse("customers:count") not in response.content.decode()
 
 
 def test_capped_count_exact_below_the_cap(world):

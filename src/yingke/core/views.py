@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from yingke.core.roles import EDITORS
 
 UPCOMING_DAYS = 7
-UPCOMING_LIMIT = 50
+UPCOMING_SHOWN = 50
+UPCOMING_FETCHED = 500  # sorted by date in Python (the next occurrence is computed), then cut
 
 
 class LoginView(auth_views.LoginView):
@@ -42,7 +43,7 @@ def home(request):
         SpecialDate.objects.visible_to(request.user)
         .filter(specs_falling_between(today, end))
         .select_related("customer", "customer__owner")
-        .order_by("customer__name_pinyin", "id")[:UPCOMING_LIMIT]
+        .order_by("customer__name_pinyin", "id")[:UPCOMING_FETCHED]
     )
     upcoming = []
     for spec in specs:
@@ -51,7 +52,8 @@ def home(request):
                          "described": describe(spec)})
     upcoming.sort(key=lambda u: (u["date"], u["customer"].name_pinyin))
     context = {
-        "upcoming": upcoming,
+        "upcoming": upcoming[:UPCOMING_SHOWN],
+        "upcoming_more": len(upcoming) > UPCOMING_SHOWN,
         "upcoming_days": UPCOMING_DAYS,
         "today": today,
         "can_create": request.user.role in EDITORS and bool(request.user.property_ids()),

@@ -182,6 +182,7 @@ class PreferenceForm(forms.ModelForm):
         fields = ["category", "value"]
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "pref_%s")  # several forms share the 360 page: distinct element ids
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = grouped_categories(blank=False)
         self.fields["value"].widget.attrs["placeholder"] = _("e.g. low pillow, no spicy food")
@@ -198,6 +199,10 @@ class SpecialDateForm(forms.ModelForm):
             "remind_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
         }
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "date_%s")
+        super().__init__(*args, **kwargs)
+
 
 class NoteForm(forms.ModelForm):
     class Meta:
@@ -206,6 +211,7 @@ class NoteForm(forms.ModelForm):
         widgets = {"text": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, customer, **kwargs):
+        kwargs.setdefault("auto_id", "note_%s")
         super().__init__(*args, **kwargs)
         self.fields["outlet"].queryset = Outlet.objects.filter(property_id=customer.property_id)
         self.fields["outlet"].empty_label = _("(no outlet)")
@@ -221,6 +227,7 @@ class ContactForm(forms.Form):
     is_primary = forms.BooleanField(label=_("Main contact"), required=False)
 
     def __init__(self, *args, organisation, user, **kwargs):
+        kwargs.setdefault("auto_id", "contact_%s")
         super().__init__(*args, **kwargs)
         self.organisation, self.user = organisation, user
 

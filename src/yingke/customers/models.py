@@ -95,6 +95,7 @@ class Customer(models.Model):
                                            validators=[MinValueValidator(Decimal("0"))])
     discount_rate = models.DecimalField(
         _("discount rate"), max_digits=4, decimal_places=3, null=True, blank=True,
+        # xgettext:no-python-format
         help_text=_("0.85 means 15 % off."),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
     )
@@ -174,6 +175,9 @@ class ContactLink(models.Model):
         verbose_name = _("contact person")
         verbose_name_plural = _("contact people")
         constraints = [models.UniqueConstraint(fields=["organisation", "person"], name="contact_unique")]
+
+    def __str__(self):
+        return f"{self.person.name} @ {self.organisation.name}"
 
 
 class Preference(models.Model):
@@ -288,6 +292,9 @@ class Note(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["customer", "-created_at"], name="note_cust_created")]
 
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:30]}"
+
 
 class SearchKey(models.Model):
     """One way to find a customer from the search box (R-2.7): pinyin readings, initials, name.
@@ -310,3 +317,6 @@ class SearchKey(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["key", "kind", "property"], name="searchkey_key_kind_prop")]
+
+    def __str__(self):
+        return f"{self.key} ({self.get_kind_display()})"

@@ -5,6 +5,7 @@ from yingke.customers.views import annotate, detail, edit, lists
 app_name = "customers"
 urlpatterns = [
     path("", lists.customer_list, name="list"),
+    path("count/", lists.customer_count, name="count"),
     path("export.csv", lists.customer_export, {"fmt": "csv"}, name="export_csv"),
     path("export.xlsx", lists.customer_export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("new/", edit.customer_create, name="create"),

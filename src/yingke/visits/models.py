@@ -43,3 +43,6 @@ class Visit(models.Model):
             models.Index(fields=["customer", "-occurred_at"], name="visit_cust_time"),
             models.Index(fields=["property", "occurred_at"], name="visit_prop_time"),
         ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} ¥{self.amount}"

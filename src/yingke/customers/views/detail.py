@@ -87,8 +87,8 @@ def contacts_context(request, customer, form=None):
             link.openable = link.person_id in openable
         form = form or ContactForm(organisation=customer, user=request.user)
     else:
-        links = list(ContactLink.objects.filter(person=customer)
-                     .filter(organisation__in=Customer.objects.visible_to(request.user))
+        # ContactLink.visible_to follows the organisation: only organisations the user may see.
+        links = list(ContactLink.objects.visible_to(request.user).filter(person=customer)
                      .select_related("organisation"))
         form = None
     return {"customer": customer, "links": links, "contact_form": form}

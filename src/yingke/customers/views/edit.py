@@ -22,6 +22,11 @@ from yingke.customers.models import Customer
 QUICK_PREF_FIELDS = {"category": "pref_category", "value": "pref_value"}
 
 
+def _posted(request):
+    """The submitted data; an empty POST is still a (bound, invalid) submission."""
+    return request.POST if request.method == "POST" else None
+
+
 def _require_creator(user):
     if user.role not in EDITORS or not user.property_ids():
         raise PermissionDenied(_("Your role may not create guest files."))
@@ -60,7 +65,7 @@ def _save(request, form, customer):
                 request.user, customer, id_number=form.id_number_value(services.UNCHANGED), tags=tags,
             )
     except ValidationError as e:
-        add_service_errors(form, e)
+        add_service_errors(form, e, {"tags": "tag_names"})
         return False
     return True
 
@@ -77,7 +82,7 @@ def customer_create(request):
     customer = Customer(kind=request.GET.get("kind") == "org" and Customer.Kind.ORGANISATION or Customer.Kind.PERSON)
     if request.user.role == Role.ACCOUNT_MANAGER:
         customer.owner = request.user  # an account manager's new file is theirs unless they choose the pool
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    form = CustomerForm(_posted(request), instance=customer, user=request.user)
     if request.method == "POST":
         if form.is_valid():
             if _save(request, form, form.instance):
@@ -91,7 +96,7 @@ def customer_create(request):
 @login_required
 def customer_edit(request, pk):
     customer = _editable_customer(request, pk)
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    form = CustomerForm(_posted(request), instance=customer, user=request.user)
     if request.method == "POST":
         if form.is_valid():
             if _save(request, form, form.instance):
@@ -107,7 +112,7 @@ def customer_edit(request, pk):
 @login_required
 def quick_create(request):
     _require_creator(request.user)
-    form = QuickGuestForm(request.POST or None, user=request.user)
+    form = QuickGuestForm(_posted(request), user=request.user)
     if request.method == "POST":
         valid = form.is_valid()
         data = form.cleaned_data

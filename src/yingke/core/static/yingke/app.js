@@ -67,6 +67,17 @@
     if (field) { field.focus(); field.scrollIntoView({ block: "center" }); }
   }
 
+  // Filter forms send only the filters that are set, so that URLs stay short and shareable.
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get" || !e.detail.elt.matches("form[data-drop-empty]")) return;
+    var params = e.detail.parameters;
+    var keys = params instanceof FormData ? Array.from(params.keys()) : Object.keys(params);
+    keys.forEach(function (k) {
+      var v = params instanceof FormData ? params.get(k) : params[k];
+      if (v === "" || v === null) { if (params instanceof FormData) params.delete(k); else delete params[k]; }
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     focusFirstError();
     document.querySelectorAll("[data-searchbox]").forEach(initSearch);
