@@ -316,7 +316,7 @@ class SearchKey(models.Model):
     key = KeyField(max_length=100)
 
     class Meta:
-        indexes = [models.Index(fields=["key", "kind", "property"], name="searchkey_key_kind_prop")]
+        indexes = [models.Index(fields=["key", "kind", "property", "customer"], name="searchkey_key_kind_prop")]
 
     def __str__(self):
         return f"{self.key} ({self.get_kind_display()})"
