@@ -9,6 +9,24 @@ from yingke.customers.services import save_customer
 
 PASSWORD = "Yingke-test-2026"
 
+# Which of the world's customers each role sees, written out from the rule, not
+# computed: GM, front desk and supervisor see every file of their property; the sales
+# manager the team's files (am1, am2) and the pool; an account manager their own and the
+# pool; the administrator nothing.
+EXPECTED = {
+    "gm": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "sm": {"c_am1", "c_am2", "c_pool"},
+    "am1": {"c_am1", "c_pool"},
+    "am2": {"c_am2", "c_pool"},
+    "am3": {"c_am3", "c_pool"},
+    "desk": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "sup": {"c_am1", "c_am2", "c_am3", "c_pool"},
+    "admin": set(),
+    "gm2": {"c_h2"},
+    "am_h2": {"c_h2"},
+}
+CUSTOMERS = ["c_am1", "c_am2", "c_am3", "c_pool", "c_h2"]
+
 
 def pytest_configure(config):
     # Real PBKDF2 costs ~0.3 s per user; tests create many. Production keeps the default.

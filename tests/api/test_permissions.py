@@ -9,24 +9,12 @@ team's files and the pool; an account manager their own and the pool; admin noth
 import pytest
 
 from tests.api.helpers import ids
+from tests.conftest import CUSTOMERS, EXPECTED
 from yingke.api.root import api
 from yingke.customers.models import Customer, Note, Preference
 
 pytestmark = pytest.mark.django_db
 
-EXPECTED = {
-    "gm": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "sm": {"c_am1", "c_am2", "c_pool"},
-    "am1": {"c_am1", "c_pool"},
-    "am2": {"c_am2", "c_pool"},
-    "am3": {"c_am3", "c_pool"},
-    "desk": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "sup": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "admin": set(),
-    "gm2": {"c_h2"},
-    "am_h2": {"c_h2"},
-}
-CUSTOMERS = ["c_am1", "c_am2", "c_am3", "c_pool", "c_h2"]
 ROLES = list(EXPECTED)
 
 

@@ -5,24 +5,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.conftest import CUSTOMERS, EXPECTED
 from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
 from yingke.customers.services import add_note, add_preference, link_contact, save_special_date
 from yingke.visits.models import Visit
-
-# Which of the world's customers each role sees, written out from R-1.2 (not computed).
-EXPECTED = {
-    "gm": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "sm": {"c_am1", "c_am2", "c_pool"},  # own team (am1, am2) and the pool, not am3
-    "am1": {"c_am1", "c_pool"},
-    "am2": {"c_am2", "c_pool"},
-    "am3": {"c_am3", "c_pool"},
-    "desk": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "sup": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "admin": set(),
-    "gm2": {"c_h2"},
-    "am_h2": {"c_h2"},
-}
-CUSTOMERS = ["c_am1", "c_am2", "c_am3", "c_pool", "c_h2"]
 
 
 @pytest.fixture

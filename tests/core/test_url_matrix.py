@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from tests.conftest import CUSTOMERS, EXPECTED
 from yingke.core.models import ApiToken
 from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
 from yingke.customers.services import add_preference, link_contact, save_special_date
@@ -47,20 +48,6 @@ MATRIX = {
     "api:delete_special_date": "item", "api:list_notes": "customer", "api:add_note": "customer",
     "api:customer_history": "customer",
 }
-# Which of the world's customers each role sees, written out, not computed.
-EXPECTED = {
-    "gm": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "sm": {"c_am1", "c_am2", "c_pool"},
-    "am1": {"c_am1", "c_pool"},
-    "am2": {"c_am2", "c_pool"},
-    "am3": {"c_am3", "c_pool"},
-    "desk": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "sup": {"c_am1", "c_am2", "c_am3", "c_pool"},
-    "admin": set(),
-    "gm2": {"c_h2"},
-    "am_h2": {"c_h2"},
-}
-CUSTOMERS = ["c_am1", "c_am2", "c_am3", "c_pool", "c_h2"]
 METHODS = ("get", "post", "patch", "delete")
 
 

@@ -38,18 +38,26 @@ def _answer(request, customer, template, context, ok, anchor):
     return redirect(reverse("customers:detail", args=[customer.pk]) + f"#{anchor}")
 
 
+def _submit(form, action):
+    """Validate `form`, then run `action(cleaned_data)`; service errors go onto the form.
+
+    Returns (ok, form): the form is None after success so that the section shows an empty one.
+    """
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+            return True, None
+        except ValidationError as e:
+            add_service_errors(form, e)
+    return False, form
+
+
 @login_required
 @require_POST
 def preference_add(request, pk):
     customer = visible_customer(request, pk)
-    form = PreferenceForm(request.POST)
-    ok = False
-    if form.is_valid():
-        try:
-            services.add_preference(request.user, customer, form.cleaned_data["category"], form.cleaned_data["value"])
-            ok, form = True, None
-        except ValidationError as e:
-            add_service_errors(form, e)
+    ok, form = _submit(PreferenceForm(request.POST), lambda d: services.add_preference(
+        request.user, customer, d["category"], d["value"]))
     return _answer(request, customer, "customers/_preferences.html", preferences_context(customer, form), ok,
                    "preferences")
 
@@ -69,13 +77,7 @@ def preference_delete(request, pk, item):
 def date_add(request, pk):
     customer = visible_customer(request, pk)
     form = SpecialDateForm(request.POST, instance=SpecialDate(customer=customer))
-    ok = False
-    if form.is_valid():
-        try:
-            services.save_special_date(request.user, form.instance)
-            ok, form = True, None
-        except ValidationError as e:
-            add_service_errors(form, e)
+    ok, form = _submit(form, lambda d: services.save_special_date(request.user, form.instance))
     return _answer(request, customer, "customers/_dates.html", dates_context(customer, form), ok, "dates")
 
 
@@ -92,15 +94,8 @@ def date_delete(request, pk, item):
 @require_POST
 def note_add(request, pk):
     customer = visible_customer(request, pk)
-    form = NoteForm(request.POST, customer=customer)
-    ok = False
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.add_note(request.user, customer, data["text"], data["kind"], data.get("outlet"))
-            ok, form = True, None
-        except ValidationError as e:
-            add_service_errors(form, e)
+    ok, form = _submit(NoteForm(request.POST, customer=customer), lambda d: services.add_note(
+        request.user, customer, d["text"], d["kind"], d.get("outlet")))
     return _answer(request, customer, "customers/_notes.html", notes_context(customer, form), ok, "notes")
 
 
@@ -108,15 +103,8 @@ def note_add(request, pk):
 @require_POST
 def contact_add(request, pk):
     customer = visible_customer(request, pk)
-    form = ContactForm(request.POST, organisation=customer, user=request.user)
-    ok = False
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.link_contact(request.user, customer, data["person"], data["title"], data["is_primary"])
-            ok, form = True, None
-        except ValidationError as e:
-            add_service_errors(form, e)
+    ok, form = _submit(ContactForm(request.POST, organisation=customer, user=request.user),
+                       lambda d: services.link_contact(request.user, customer, d["person"], d["title"], d["is_primary"]))
     return _answer(request, customer, "customers/_contacts.html", contacts_context(request, customer, form), ok,
                    "contacts")
 
