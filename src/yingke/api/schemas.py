@@ -264,7 +264,7 @@ class SpecialDateFields(In):
     month: int | None = None
     day: int | None = None
     leap_month: bool | None = None
-    remind_days: int | None = Field(None, ge=0, le=365)
+    remind_days: int | None = Field(None, ge=0, le=60)
 
 
 class SpecialDateIn(SpecialDateFields):
@@ -294,15 +294,15 @@ class SpecialDateOut(Schema):
 
 
 def special_date_out(s: SpecialDate, today: dt.date) -> dict:
-    from yingke.customers.lunar import describe, next_occurrence
+    from yingke.customers.lunar import describe
+    from yingke.customers.reminders import occurrence
 
-    nxt = next_occurrence(s, today)
-    days = (nxt - today).days
+    o = occurrence(s, today)
     return {
         "id": s.pk, "kind": s.kind, "kind_label": str(s.get_kind_display()), "label": s.label,
         "calendar": s.calendar, "year": s.year, "month": s.month, "day": s.day, "leap_month": s.leap_month,
-        "remind_days": s.remind_days, "description": describe(s), "next_occurrence": nxt, "days_until": days,
-        "reminder_due": days <= s.remind_days,
+        "remind_days": s.remind_days, "description": describe(s), "next_occurrence": o.date, "days_until": o.days,
+        "reminder_due": o.due,
     }
 
 

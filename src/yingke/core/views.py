@@ -1,7 +1,5 @@
 """Home dashboard, login lock-out page and small shared views."""
 
-import datetime as dt
-
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -10,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from yingke.core.roles import EDITORS
 
-UPCOMING_DAYS = 7
 UPCOMING_SHOWN = 50
 UPCOMING_FETCHED = 500  # sorted by date in Python (the next occurrence is computed), then cut
 
@@ -33,28 +30,18 @@ def lockout(request, original_response=None, credentials=None):
 
 @login_required
 def home(request):
-    """A small dashboard: shortcuts and the special dates of the coming week (R-2.5)."""
-    from yingke.customers.lunar import describe, next_occurrence, specs_falling_between
+    """A small dashboard: shortcuts and the care reminders due for special dates (R-2.5)."""
+    from yingke.customers.lunar import describe
     from yingke.customers.models import SpecialDate
+    from yingke.customers.reminders import due_reminders
 
     today = timezone.localdate()
-    end = today + dt.timedelta(days=UPCOMING_DAYS)
-    specs = (
-        SpecialDate.objects.visible_to(request.user)
-        .filter(specs_falling_between(today, end))
-        .select_related("customer", "customer__owner")
-        .order_by("customer__name_pinyin", "id")[:UPCOMING_FETCHED]
-    )
-    upcoming = []
-    for spec in specs:
-        when = next_occurrence(spec, today)
-        upcoming.append({"spec": spec, "customer": spec.customer, "date": when, "in_days": (when - today).days,
-                         "described": describe(spec)})
-    upcoming.sort(key=lambda u: (u["date"], u["customer"].name_pinyin))
+    due = due_reminders(SpecialDate.objects.visible_to(request.user), today, limit=UPCOMING_FETCHED)
+    upcoming = [{"spec": o.spec, "customer": o.spec.customer, "date": o.date, "in_days": o.days,
+                 "described": describe(o.spec)} for o in due]
     context = {
         "upcoming": upcoming[:UPCOMING_SHOWN],
         "upcoming_more": len(upcoming) > UPCOMING_SHOWN,
-        "upcoming_days": UPCOMING_DAYS,
         "today": today,
         "can_create": request.user.role in EDITORS and bool(request.user.property_ids()),
         "title": _("Home"),

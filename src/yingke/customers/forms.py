@@ -196,7 +196,7 @@ class SpecialDateForm(forms.ModelForm):
             "month": forms.NumberInput(attrs={"min": 1, "max": 12}),
             "day": forms.NumberInput(attrs={"min": 1, "max": 31}),
             "year": forms.NumberInput(attrs={"min": 1900, "placeholder": _("optional")}),
-            "remind_days": forms.NumberInput(attrs={"min": 0, "max": 365}),
+            "remind_days": forms.NumberInput(attrs={"min": 0, "max": 60}),
         }
 
     def __init__(self, *args, **kwargs):

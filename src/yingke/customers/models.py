@@ -248,7 +248,8 @@ class SpecialDate(models.Model):
     month = models.PositiveSmallIntegerField(_("month"))
     day = models.PositiveSmallIntegerField(_("day"))
     leap_month = models.BooleanField(_("leap month"), default=False)
-    remind_days = models.PositiveSmallIntegerField(_("remind days ahead"), default=7)
+    remind_days = models.PositiveSmallIntegerField(_("remind days ahead"), default=7,
+                                                   validators=[MaxValueValidator(60)])
 
     history = HistoricalRecords()
     objects = RelatedToCustomerQuerySet.as_manager()

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from yingke.customers.forms import ContactForm, NoteForm, PreferenceForm, SpecialDateForm
-from yingke.customers.lunar import describe, next_occurrence
+from yingke.customers.lunar import describe
 from yingke.customers.models import ContactLink, Customer, Preference
+from yingke.customers.reminders import occurrence
 from yingke.customers.views.changes import history_for
 from yingke.visits.models import Visit
 
@@ -60,12 +61,8 @@ def dates_context(customer, form=None):
     today = timezone.localdate()
     dates = []
     for spec in customer.special_dates.all():
-        when = next_occurrence(spec, today)
-        days = (when - today).days
-        dates.append({
-            "spec": spec, "described": describe(spec), "next": when, "in_days": days,
-            "due": days <= spec.remind_days,
-        })
+        o = occurrence(spec, today)
+        dates.append({"spec": spec, "described": describe(spec), "next": o.date, "in_days": o.days, "due": o.due})
     dates.sort(key=lambda d: d["next"])
     return {"customer": customer, "dates": dates, "date_form": form or SpecialDateForm()}
 
