@@ -37,6 +37,7 @@ MATRIX = {
     "customers:preference_add": "customer", "customers:preference_delete": "item",
     "customers:date_add": "customer", "customers:date_delete": "item", "customers:note_add": "customer",
     "customers:contact_add": "customer", "customers:contact_delete": "item",
+    "customers:group_link": "customer", "customers:group_unlink": "customer",
     # API
     "api:openapi-json": "public", "api:openapi-view": "public", "api:health": "public", "api:api-root": "public",
     "api:?": "public", "api:me": "staff", "api:list_tokens": "staff", "api:create_token": "staff",

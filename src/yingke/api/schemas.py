@@ -155,6 +155,7 @@ class CustomerOut(CustomerSummary):
     special_requests: str
     created_at: dt.datetime
     can_edit: bool
+    group_account: int | None = Field(description="Files of other properties linked as one group account (R-1.1).")
 
 
 class SearchHitOut(Schema):
@@ -167,7 +168,7 @@ DETAIL_FIELDS = [
     "name_pinyin", "birth_date", "nationality", "id_type", "id_number_masked", "email", "address",
     "marital_status", "nature", "business", "legal_representative", "main_needs", "agreed_room_rate",
     "discount_rate", "payment_method", "credit_terms", "temperament", "hobbies", "habits", "religion", "taboos",
-    "special_requests", "created_at",
+    "special_requests", "created_at", "group_account_id",
 ]
 
 
@@ -193,7 +194,7 @@ def customer_summary(c: Customer, user) -> dict:
 
 def customer_detail(c: Customer, user, can_edit: bool) -> dict:
     data = customer_summary(c, user)
-    data.update({f: getattr(c, f) for f in DETAIL_FIELDS})
+    data.update({f.removesuffix("_id"): getattr(c, f) for f in DETAIL_FIELDS})
     data["can_edit"] = can_edit
     return data
 

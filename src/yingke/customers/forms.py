@@ -320,3 +320,14 @@ class CustomerFilterForm(forms.Form):
         """The values that passed validation (each filter is applied on its own)."""
         self.is_valid()
         return getattr(self, "cleaned_data", {})
+
+
+class GroupLinkForm(forms.Form):
+    """Link a file with the same customer's file in another property (R-1.1)."""
+
+    property = forms.ModelChoiceField(queryset=Property.objects.none(), label=_("Property"))
+    customer_code = forms.CharField(label=_("Customer code there"), max_length=30)
+
+    def __init__(self, *args, properties=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["property"].queryset = Property.objects.filter(pk__in=[p.pk for p in properties])

@@ -35,6 +35,22 @@ class Tag(models.Model):
         return self.name
 
 
+class GroupAccount(models.Model):
+    """A customer of the whole group (R-1.1), e.g. a corporation that deals with several
+    properties. Each property keeps its own file (code, owner, visits, notes), and the files
+    are linked here so that the group-level relationship can be seen."""
+
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group account")
+        verbose_name_plural = _("group accounts")
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -114,6 +130,10 @@ class Customer(models.Model):
         verbose_name=_("account manager"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
+    group_account = models.ForeignKey(
+        GroupAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="files",
+        verbose_name=_("group account"), editable=False,
+    )
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"),
         editable=False,

@@ -14,7 +14,16 @@ from django.utils.translation import gettext as _
 from yingke.customers import crypto
 from yingke.customers.identity import mask_id, normalize_id_number, normalize_mobile, parse_resident_id
 from yingke.customers.lunar import validate_spec
-from yingke.customers.models import ContactLink, Customer, Note, Preference, SearchKey, SpecialDate, Tag
+from yingke.customers.models import (
+    ContactLink,
+    Customer,
+    GroupAccount,
+    Note,
+    Preference,
+    SearchKey,
+    SpecialDate,
+    Tag,
+)
 from yingke.customers.pinyin import clean_name, primary_pinyin, search_keys
 
 UNCHANGED = object()
@@ -213,3 +222,47 @@ def assignable_owners(actor, property):
     if actor.role == Role.ACCOUNT_MANAGER:
         return staff.filter(pk=actor.pk)
     return staff.none()
+
+
+def _set_group(actor, customer: Customer, group) -> None:
+    customer.group_account = group
+    _stamp(customer, actor)
+    customer.save(update_fields=["group_account", "updated_at"])
+
+
+@transaction.atomic
+def link_group_files(actor, customer: Customer, other: Customer) -> GroupAccount:
+    """Record that two files of different properties are one group-level customer (R-1.1).
+
+    Each property keeps its own file; both (and any files already linked to either) end
+    up in one GroupAccount. Changes are recorded in each file's history.
+    """
+    if other.pk == customer.pk or other.property_id == customer.property_id:
+        raise ValidationError({"customer_code": [
+            _("Choose a file of another property; two files of one property are duplicates, not a group account.")
+        ]})
+    if other.kind != customer.kind:
+        raise ValidationError({"customer_code": [_("A person and an organisation cannot be one group account.")]})
+    group = customer.group_account or other.group_account or GroupAccount.objects.create(name=customer.name)
+    files = {customer, other}
+    for old in {customer.group_account, other.group_account} - {None, group}:
+        files.update(old.files.all())
+    for f in files:
+        if f.group_account_id != group.pk:
+            _set_group(actor, f, group)
+    GroupAccount.objects.filter(files__isnull=True).delete()
+    return group
+
+
+@transaction.atomic
+def unlink_group_file(actor, customer: Customer) -> None:
+    """Take one file out of its group account; a group left with one file is dissolved."""
+    group = customer.group_account
+    if group is None:
+        return
+    _set_group(actor, customer, None)
+    rest = list(group.files.all())
+    if len(rest) <= 1:
+        for f in rest:
+            _set_group(actor, f, None)
+        group.delete()

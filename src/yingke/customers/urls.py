@@ -20,5 +20,7 @@ urlpatterns = [
     path("<int:pk>/dates/<int:item>/delete/", annotate.date_delete, name="date_delete"),
     path("<int:pk>/notes/", annotate.note_add, name="note_add"),
     path("<int:pk>/contacts/", annotate.contact_add, name="contact_add"),
+    path("<int:pk>/group/", annotate.group_link, name="group_link"),
+    path("<int:pk>/group/leave/", annotate.group_unlink, name="group_unlink"),
     path("<int:pk>/contacts/<int:item>/delete/", annotate.contact_delete, name="contact_delete"),
 ]

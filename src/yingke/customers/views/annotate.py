@@ -7,18 +7,26 @@ and triggers `customer-changed` so that the history section refreshes itself.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingke.customers import services
-from yingke.customers.forms import ContactForm, NoteForm, PreferenceForm, SpecialDateForm, add_service_errors
-from yingke.customers.models import ContactLink, Preference, SpecialDate
+from yingke.customers.forms import (
+    ContactForm,
+    GroupLinkForm,
+    NoteForm,
+    PreferenceForm,
+    SpecialDateForm,
+    add_service_errors,
+)
+from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
 from yingke.customers.views.detail import (
     contacts_context,
     dates_context,
+    group_context,
     history_context,
     notes_context,
     preferences_context,
@@ -123,3 +131,35 @@ def contact_delete(request, pk, item):
 def history_section(request, pk):
     customer = visible_customer(request, pk)
     return render(request, "customers/_history.html", history_context(request, customer))
+
+
+def _group_file(request, customer, data):
+    """The other file, found among the files this user may see; a clear error otherwise."""
+    other = (Customer.objects.editable_by(request.user)
+             .filter(property=data["property"], customer_code=data["customer_code"].strip().upper()).first())
+    if other is None:
+        raise ValidationError({"customer_code": [_("No file with this code in that property that you may open.")]})
+    return services.link_group_files(request.user, customer, other)
+
+
+@login_required
+@require_POST
+def group_link(request, pk):
+    customer = visible_customer(request, pk)
+    if not Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists():
+        raise PermissionDenied
+    choices = [p for p in request.user.properties.all() if p.pk != customer.property_id]
+    ok, form = _submit(GroupLinkForm(request.POST, properties=choices), lambda d: _group_file(request, customer, d))
+    customer.refresh_from_db()
+    return _answer(request, customer, "customers/_group.html", group_context(request, customer, form), ok, "group")
+
+
+@login_required
+@require_POST
+def group_unlink(request, pk):
+    customer = visible_customer(request, pk)
+    if not Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists():
+        raise PermissionDenied
+    services.unlink_group_file(request.user, customer)
+    customer.refresh_from_db()
+    return _answer(request, customer, "customers/_group.html", group_context(request, customer), True, "group")

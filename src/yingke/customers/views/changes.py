@@ -55,6 +55,8 @@ class _Display:
         field = model._meta.get_field(name)
         if name == "mobile" and not self.user.sees_full_mobile:
             return mask_mobile(value)
+        if name == "group_account":
+            return _("group account no. %(id)s") % {"id": value}
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.ForeignKey):

@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from yingke.customers.forms import ContactForm, NoteForm, PreferenceForm, SpecialDateForm
+from yingke.customers.forms import ContactForm, GroupLinkForm, NoteForm, PreferenceForm, SpecialDateForm
 from yingke.customers.lunar import describe
 from yingke.customers.models import ContactLink, Customer, Preference
+from yingke.customers.queries import customer_rule
 from yingke.customers.reminders import occurrence
 from yingke.customers.views.changes import history_for
 from yingke.visits.models import Visit
@@ -91,6 +92,23 @@ def contacts_context(request, customer, form=None):
     return {"customer": customer, "links": links, "contact_form": form}
 
 
+def group_context(request, customer, form=None):
+    """The files of other properties linked to this one as a group account (R-1.1).
+
+    Only files the user may see are listed; the others are counted, never shown.
+    """
+    siblings, hidden = [], 0
+    if customer.group_account_id:
+        others = Customer.objects.filter(group_account_id=customer.group_account_id).exclude(pk=customer.pk)
+        siblings = list(others.filter(customer_rule(request.user)).select_related("property", "owner"))
+        hidden = others.count() - len(siblings)
+    choices = [p for p in request.user.properties.all() if p.pk != customer.property_id]
+    if form is None and choices:
+        form = GroupLinkForm(properties=choices)
+    return {"customer": customer, "group_siblings": siblings, "group_hidden": hidden,
+            "group_form": form if choices else None}
+
+
 def history_context(request, customer):
     show_all = request.GET.get("all") == "1"
     limit = 500 if show_all else 30
@@ -126,6 +144,7 @@ def customer_detail(request, pk):
     context.update(dates_context(customer))
     context.update(notes_context(customer))
     context.update(contacts_context(request, customer))
+    context.update(group_context(request, customer))
     context.update(visits_context(request, customer))
     context.update(history_context(request, customer))
     return render(request, "customers/detail.html", context)
