@@ -26,8 +26,24 @@ def test_link_and_unlink_with_history(world, orgs):
     assert a.group_account == b.group_account == group
     assert a.history.latest("history_date").history_user == world.gm
     unlink_group_file(world.gm, a)
-    assert not GroupAccount.objects.exists()  # one file left: dissolved
-    assert Customer.objects.filter(group_account__isnull=False).count() == 0
+    b.refresh_from_db()
+    assert a.group_account is None and b.group_account == group  # only the user's own file changes
+    unlink_group_file(world.gm, b)
+    assert not GroupAccount.objects.exists()  # empty groups go
+
+
+def test_linking_never_writes_files_the_user_may_not_change(world, orgs):
+    a, b = orgs
+    link_group_files(world.gm, a, b)
+    c = make_customer(world.h2, "K10", "迎客科技有限公司", kind=Customer.Kind.ORGANISATION, owner=world.am_h2)
+    world.am_h2.properties.add(world.h1)
+    d = make_customer(world.h1, "ORG3", "迎客科技有限公司", kind=Customer.Kind.ORGANISATION, owner=world.am_h2)
+    link_group_files(world.am_h2, c, d)
+    # am1 may change ORG1 only; merging its group with d's would write to b, c and d.
+    world.am1.properties.add(world.h2)
+    with pytest.raises(ValidationError):
+        link_group_files(world.am1, a, d)
+    assert Customer.objects.get(pk=d.pk).group_account != Customer.objects.get(pk=a.pk).group_account
 
 
 def test_two_groups_merge_and_bad_links_are_refused(world, orgs):

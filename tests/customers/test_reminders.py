@@ -44,3 +44,15 @@ def test_lead_time_is_at_most_60_days(world):
     with pytest.raises(ValidationError) as exc:
         make(world.c_am1, TODAY, remind_days=61)
     assert "remind_days" in exc.value.message_dict
+
+
+def test_a_long_lead_time_does_not_crowd_out_dates_due_today(world):
+    from tests.conftest import make_customer
+
+    make(world.c_am1, TODAY + dt.timedelta(days=59), remind_days=60)
+    early = [make(make_customer(world.h1, f"A{i}", f"阿{i}"), TODAY + dt.timedelta(days=30), remind_days=7)
+             for i in range(5)]  # not due: sort before 张三 by name
+    today = make(world.c_pool, TODAY)
+    due = due_reminders(SpecialDate.objects.all(), TODAY, limit=2)
+    assert [o.spec for o in due][0] == today
+    assert not set(early) & {o.spec for o in due}

@@ -107,3 +107,57 @@ def test_empty_and_junk_queries(world, guests):
     assert search(world.gm, "") == []
     assert search(world.gm, "   ") == []
     assert search(world.gm, "%_'\"") == []
+
+
+def test_frequent_guest_first_among_equal_matches(world, guests):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from yingke.visits.models import Visit
+
+    zeng = make_customer(world.h1, "C020", "曾帅", owner=world.am1)  # also "zs", same length
+
+    def visit(customer, n):
+        for _ in range(n):
+            Visit.objects.create(property=world.h1, customer=customer, occurred_at=timezone.now(),
+                                 amount=Decimal("88.00"))
+
+    visit(world.c_am1, 1)
+    assert names(search(world.gm, "zs"))[:2] == ["张三", "曾帅"]
+    visit(zeng, 3)
+    assert names(search(world.gm, "zs"))[:2] == ["曾帅", "张三"]  # the regular guest comes first
+
+
+def test_every_exact_match_is_ranked_not_just_the_first_chunk(world):
+    from yingke.customers.models import Customer, SearchKey
+    from yingke.customers.pinyin import search_keys
+
+    others = Customer.objects.bulk_create(
+        Customer(property=world.h1, customer_code=f"Z{i:04d}", name="周顺", name_pinyin="zhoushun")
+        for i in range(450))
+    SearchKey.objects.bulk_create(SearchKey(customer=c, property=world.h1, kind=k, key=key)
+                                  for c in others for k, key in search_keys(c.name))
+    # A file made after 450 others with the same key is still found and, with the most
+    # visits, ranked first.
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from yingke.visits.models import Visit
+
+    late = make_customer(world.h1, "ZLAST", "张书")  # "zs", made after the 450 others
+    for c in (late, late, world.c_am1):
+        Visit.objects.create(property=world.h1, customer=c, occurred_at=timezone.now(), amount=Decimal("1"))
+    assert names(search(world.gm, "zs", limit=8))[:2] == ["张书", "张三"]
+
+
+def test_foreign_mobile_by_full_number(world):
+    c = make_customer(world.h1, "HK1", "陈大文", mobile="+852 5123 4567")
+    for q in ["+85251234567", "0085251234567", "85251234567", "4567"]:
+        assert c in [h.customer for h in search(world.gm, q)], q
+
+
+@pytest.mark.parametrize("query", ["张\U0010ffff", "张\x00", "\x00", "z\U0010ffff\U0010ffff", "😀"])
+def test_odd_characters_do_not_break_search(world, guests, query):
+    assert isinstance(search(world.gm, query), list)

@@ -123,3 +123,28 @@ def test_search_keys_follow_renames(world):
     keys = set(SearchKey.objects.filter(customer=c).values_list("key", flat=True))
     assert {"zengxiaoxian", "zxx", "cengxiaoxian", "曾小贤"} <= keys
     assert "zhangsan" not in keys
+
+
+def test_stored_id_is_the_authority_on_birth_date_and_gender(world):
+    c = save_customer(world.am1, Customer(property=world.h1, customer_code="X9", name="王九"), id_number=RID)
+    c.birth_date = c.birth_date.replace(year=2000)
+    c.gender = "F"
+    with pytest.raises(ValidationError) as exc:
+        save_customer(world.am1, c)
+    assert set(exc.value.message_dict) == {"birth_date", "gender"}
+    assert str(Customer.objects.get(pk=c.pk).birth_date) == "1988-04-12"
+
+
+def test_a_blank_code_is_refused_on_update_not_regenerated(world):
+    c = world.c_am1
+    c.customer_code = ""
+    with pytest.raises(ValidationError) as exc:
+        save_customer(world.am1, c)
+    assert "customer_code" in exc.value.message_dict
+    assert Customer.objects.get(pk=c.pk).customer_code == "C001"
+
+
+def test_new_contact_link_history_names_its_author(world):
+    org = make_customer(world.h1, "ORG9", "某某公司", kind=Customer.Kind.ORGANISATION)
+    link = link_contact(world.am1, org, world.c_am1, title="经理")
+    assert [(h.history_type, h.history_user) for h in link.history.all()] == [("+", world.am1)]

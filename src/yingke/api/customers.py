@@ -14,7 +14,15 @@ from ninja import Field, Query, Router, Status
 
 from yingke.api.access import editable_customer, visible_customer
 from yingke.api.errors import ApiError, field_error
-from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, envelope, keyset_page, offset_page
+from yingke.api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    Page,
+    envelope,
+    keyset_page,
+    offset_page,
+)
 from yingke.api.schemas import (
     KIND,
     Clean,
@@ -55,7 +63,7 @@ class CustomerFilters(Clean):
     property: str | None = Field(None, description="Property code.")
     order: Literal["name", "-created", "code"] = "name"
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     cursor: str | None = None
 
 

@@ -16,7 +16,7 @@ from ninja import Query, Router, Status
 from yingke.api.access import editable_customer, visible_child, visible_customer
 from yingke.api.customers import apply_fields
 from yingke.api.errors import ApiError, django_errors, field_error, invalid_input, not_found
-from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, offset_page
+from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, offset_page
 from yingke.api.schemas import (
     ChangeOut,
     ContactAdd,
@@ -44,7 +44,7 @@ ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-OFFSET = Query(0, ge=0)
+OFFSET = Query(0, ge=0, le=MAX_OFFSET)
 
 
 # ---- contact people ------------------------------------------------------------------

@@ -7,6 +7,7 @@
 """
 
 import base64
+import binascii
 import datetime as dt
 import json
 from typing import Generic, TypeVar
@@ -21,6 +22,7 @@ T = TypeVar("T")
 COUNT_CAP = 1_000
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000  # beyond it use the cursor; a larger OFFSET overflows the database
 
 
 class Page(Schema, Generic[T]):
@@ -79,12 +81,16 @@ def _decode(cursor: str, order: str, fields) -> list:
         if not isinstance(data, list) or len(data) != 3 or data[0] != order:
             raise ValueError
         values = data[1:]
+        # Sort keys are never null; NUL and lone surrogates cannot reach PostgreSQL; ids fit in 64 bits.
+        if not isinstance(values[0], str) or "\x00" in values[0]:
+            raise ValueError
+        values[0].encode()
+        if isinstance(values[1], bool) or not isinstance(values[1], int) or not 0 <= values[1] < 2**63:
+            raise ValueError
         if fields[0].lstrip("-").endswith("_at"):
             values[0] = dt.datetime.fromisoformat(values[0])
-        if not isinstance(values[1], int):
-            raise ValueError
         return values
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeError, binascii.Error, OverflowError):
         raise field_error("cursor", _("This cursor is not valid; start again from the first page.")) from None
 
 

@@ -225,10 +225,13 @@ class ContactOut(Schema):
 
 def contact_out(link, user, visible_ids) -> dict:
     p = link.person
+    visible = p.pk in visible_ids
+    # The full mobile only when the person's own file is open to this user.
+    mobile = shown_mobile(p.mobile, user) if visible else mask_mobile(p.mobile)
     return {
         "id": link.pk, "title": link.title, "is_primary": link.is_primary,
-        "person": {"id": p.pk, "name": p.name, "mobile": shown_mobile(p.mobile, user), "job_title": p.job_title,
-                   "visible": p.pk in visible_ids},
+        "person": {"id": p.pk, "name": p.name, "mobile": mobile, "job_title": p.job_title,
+                   "visible": visible},
     }
 
 

@@ -24,7 +24,10 @@ PROPERTY_WIDE = {Role.GENERAL_MANAGER, Role.FRONT_DESK, Role.SUPERVISOR}
 EXPORTERS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
 # Roles that see full mobile numbers of the files they can see.
 FULL_MOBILE = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
-# Roles that may edit the regular information of a file they can see.
+# Roles that may open new guest files (the front desk does, at check-in: ).
 EDITORS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER, Role.FRONT_DESK}
+# Roles that may change the regular information of an existing file they can see; the
+# front desk and the supervisor look up and annotate.
+FILE_EDITORS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
 # Roles that manage configuration (properties, outlets, staff).
 CONFIGURERS = {Role.ADMIN, Role.GENERAL_MANAGER}

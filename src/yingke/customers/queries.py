@@ -40,9 +40,9 @@ class CustomerQuerySet(models.QuerySet):
 
     def editable_by(self, user):
         """Files whose regular information `user` may change (front desk annotates only)."""
-        from yingke.core.roles import EDITORS
+        from yingke.core.roles import FILE_EDITORS
 
-        if user.role not in EDITORS:
+        if user is None or not user.is_authenticated or user.role not in FILE_EDITORS:
             return self.none()
         return self.visible_to(user)
 

@@ -5,11 +5,16 @@ Every lookup is an indexed equality or prefix range and is restricted by the
 permission rule in the same query.
 """
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils import timezone
+
 from yingke.customers import crypto
-from yingke.customers.identity import clean_text
+from yingke.customers.identity import clean_text, normalize_mobile
 from yingke.customers.models import Customer, SearchKey
 from yingke.customers.pinyin import clean_name, has_han, latin_key
 
@@ -23,6 +28,7 @@ KEY_SCORES = {  # kind: (exact, prefix)
     SearchKey.Kind.NAME_PART: (60, 50),  # the given name, or any later part of the name
 }
 KEY_CHUNK, MAX_CHUNKS = 400, 25  # at most 10,000 keys read for one query
+RANK_POOL = 5000
 KIND_REASON = {1: "name", 2: "pinyin", 3: "initials", 4: "pinyin", 5: "initials", 6: "name"}
 
 
@@ -34,7 +40,9 @@ class Hit:
 
 
 def _upper_bound(q: str) -> str:
-    return q[:-1] + chr(ord(q[-1]) + 1)
+    """The smallest string above every string that starts with `q`."""
+    q = q.rstrip("\U0010ffff")
+    return q[:-1] + chr(ord(q[-1]) + 1) if q else "\U0010ffff"
 
 
 def _key_matches(user, q: str, kinds, limit: int) -> dict[int, tuple[int, str]]:
@@ -60,7 +68,9 @@ def _key_matches(user, q: str, kinds, limit: int) -> dict[int, tuple[int, str]]:
                 score = KEY_SCORES[kind][tier]
                 if cid in seen and (cid not in out or out[cid][0] < score):
                     out[cid] = (score, KIND_REASON[kind])
-            if len(out) >= limit or len(rows) < KEY_CHUNK:
+            # The exact tier is read whole (up to the cap) so that ranking sees every exact
+            # match; the prefix tier only fills up to the limit.
+            if (tier and len(out) >= limit) or len(rows) < KEY_CHUNK:
                 break
         if len(out) >= limit:
             break
@@ -68,6 +78,7 @@ def _key_matches(user, q: str, kinds, limit: int) -> dict[int, tuple[int, str]]:
 
 
 def search(user, query: str, limit: int = 20) -> list[Hit]:
+    query = "".join(ch for ch in (query or "")[:200] if ch.isprintable())  # no NUL or control characters
     q = clean_text(query)
     if not q:
         return []
@@ -86,7 +97,11 @@ def search(user, query: str, limit: int = 20) -> list[Hit]:
             add(visible.filter(mobile_last4=digits).values_list("id", flat=True)[:limit * 2], 90, "mobile_last4")
         elif len(digits) >= 5:
             mobile = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-            add(visible.filter(mobile=mobile).values_list("id", flat=True)[:limit], 100, "mobile")
+            try:  # stored form: 11 digits for the mainland, E.164 for other countries
+                candidates = {mobile, normalize_mobile(q if q.startswith(("+", "00")) else "+" + digits)}
+            except ValidationError:
+                candidates = {mobile}
+            add(visible.filter(mobile__in=candidates).values_list("id", flat=True)[:limit], 100, "mobile")
             if len(mobile) < 11:
                 add(visible.filter(mobile__gte=mobile, mobile__lt=_upper_bound(mobile))
                     .values_list("id", flat=True)[:limit], 70, "mobile")
@@ -107,9 +122,21 @@ def search(user, query: str, limit: int = 20) -> list[Hit]:
                      SearchKey.Kind.INITIALS_OTHER]
             for cid, (score, reason) in _key_matches(user, letters, kinds, limit).items():
                 add([cid], score, reason)
+    return _rank(visible, found, limit)
+
+
+def _rank(visible, found: dict[int, tuple[int, str]], limit: int) -> list[Hit]:
+    """Best match first: score, then the guest seen most in the last year, then the shorter
+    name, then pinyin order. Every candidate tied at the cut is considered."""
     if not found:
         return []
-    customers = visible.filter(id__in=list(found)).select_related("owner")
-    hits = [Hit(c, *found[c.id]) for c in customers]
-    hits.sort(key=lambda h: (-h.score, len(h.customer.name), h.customer.name_pinyin, h.customer.id))
-    return hits[:limit]
+    scores = sorted((s for s, _r in found.values()), reverse=True)
+    cut = scores[min(limit, len(scores)) - 1]
+    pool = [cid for cid, (s, _r) in found.items() if s >= cut][:RANK_POOL]
+    since = timezone.now() - dt.timedelta(days=365)
+    facts = {cid: (n, name, py) for cid, n, name, py in Customer.objects.filter(id__in=pool).annotate(
+        n=Count("visits", filter=Q(visits__occurred_at__gte=since))).values_list("id", "n", "name", "name_pinyin")}
+    order = sorted(facts, key=lambda cid: (
+        -found[cid][0], -facts[cid][0], len(facts[cid][1]), facts[cid][2], cid))[:limit]
+    customers = visible.select_related("owner").in_bulk(order)
+    return [Hit(customers[cid], *found[cid]) for cid in order if cid in customers]

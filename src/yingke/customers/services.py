@@ -58,6 +58,13 @@ def normalise(customer: Customer, id_number=UNCHANGED) -> None:
             set_id_number(customer, id_number)
         except ValidationError as e:
             errors.setdefault("id_number", []).extend(e.messages)
+    elif customer.id_number_enc and customer.id_type == Customer.IdType.RESIDENT:
+        # The stored ID is the authority on birth date and gender (R-2.9).
+        rid = parse_resident_id(crypto.decrypt(customer.id_number_enc))
+        if customer.birth_date != rid.birth_date:
+            errors.setdefault("birth_date", []).append(_("The date of birth does not match the ID card number."))
+        if customer.gender != rid.gender:
+            errors.setdefault("gender", []).append(_("The gender does not match the ID card number."))
     if customer.is_organisation:
         customer.gender = ""
     customer.name_pinyin = primary_pinyin(customer.name)[:200]
@@ -98,8 +105,8 @@ def id_number_of(customer: Customer) -> str:
 @transaction.atomic
 def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) -> Customer:
     """Create or update a guest file; records who changed what (R-12.3)."""
-    if not customer.customer_code and customer.property_id:
-        customer.customer_code = new_customer_code(customer.property)
+    if not customer.customer_code and customer.property_id and customer.pk is None:
+        customer.customer_code = new_customer_code(customer.property)  # codes are only made for new files
     normalise(customer, id_number)
     if customer.pk is None and actor is not None and actor.is_authenticated:
         customer.created_by = actor
@@ -192,9 +199,10 @@ def link_contact(actor, organisation: Customer, person: Customer, title: str = "
         raise ValidationError({"person": [_("A contact person must be a person, not an organisation.")]})
     if person.property_id != organisation.property_id:
         raise ValidationError({"person": [_("The contact person belongs to another property.")]})
-    link, _created = ContactLink.objects.get_or_create(organisation=organisation, person=person)
+    link = ContactLink.objects.filter(organisation=organisation, person=person).first() or \
+        ContactLink(organisation=organisation, person=person)
     link.title, link.is_primary = clean_name(title), is_primary
-    _stamp(link, actor)
+    _stamp(link, actor)  # before the first save, so that "created" names its author
     link.save()
     return link
 
@@ -247,6 +255,12 @@ def link_group_files(actor, customer: Customer, other: Customer) -> GroupAccount
     files = {customer, other}
     for old in {customer.group_account, other.group_account} - {None, group}:
         files.update(old.files.all())
+    editable = set(Customer.objects.editable_by(actor).filter(pk__in=[f.pk for f in files])
+                   .values_list("pk", flat=True)) if actor is not None else {f.pk for f in files}
+    if any(f.pk not in editable for f in files):
+        raise ValidationError({"customer_code": [
+            _("That file is already linked with files you may not change; ask a general manager of the group.")
+        ]})
     for f in files:
         if f.group_account_id != group.pk:
             _set_group(actor, f, group)
@@ -256,13 +270,10 @@ def link_group_files(actor, customer: Customer, other: Customer) -> GroupAccount
 
 @transaction.atomic
 def unlink_group_file(actor, customer: Customer) -> None:
-    """Take one file out of its group account; a group left with one file is dissolved."""
+    """Take one file out of its group account; only that file changes (an empty group goes)."""
     group = customer.group_account
     if group is None:
         return
     _set_group(actor, customer, None)
-    rest = list(group.files.all())
-    if len(rest) <= 1:
-        for f in rest:
-            _set_group(actor, f, None)
+    if not group.files.exists():
         group.delete()

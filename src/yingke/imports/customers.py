@@ -146,9 +146,12 @@ class CustomerImporter(Importer):
         existing = self.existing.get(code)
         id_number = row.text("id_number") if row.filled("id_number") else services.UNCHANGED
         self.check_id_consistency(existing, values, id_number, problems)
+        tag_names = [n for n in (clean_name(n) for n in split_list(row.raw("tags"))) if n]
+        too_long = [n for n in tag_names if len(n) > 30]
+        if too_long:  # refused, never silently shortened
+            problems.append(("tags", _("A tag has at most 30 characters: “%(tag)s”.") % {"tag": too_long[0]}))
         if problems:
             raise RowRejected(problems)
-        tag_names = [n[:30] for n in split_list(row.raw("tags"))]
         reason = f"import {self.table.name} line {row.line}"
         if existing is None:
             customer = Customer(property=self.property, customer_code=code, owner=owner, **values)

@@ -34,6 +34,14 @@ from yingke.customers.views.detail import (
 )
 
 
+def _editable(request, pk):
+    """The file, when the user may change its regular information (contacts, group account); 403 otherwise."""
+    customer = visible_customer(request, pk)
+    if not Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists():
+        raise PermissionDenied
+    return customer
+
+
 def _answer(request, customer, template, context, ok, anchor):
     """The section for htmx; a redirect back to the page otherwise."""
     if request.htmx:
@@ -110,7 +118,7 @@ def note_add(request, pk):
 @login_required
 @require_POST
 def contact_add(request, pk):
-    customer = visible_customer(request, pk)
+    customer = _editable(request, pk)
     ok, form = _submit(ContactForm(request.POST, organisation=customer, user=request.user),
                        lambda d: services.link_contact(request.user, customer, d["person"], d["title"], d["is_primary"]))
     return _answer(request, customer, "customers/_contacts.html", contacts_context(request, customer, form), ok,
@@ -120,7 +128,7 @@ def contact_add(request, pk):
 @login_required
 @require_POST
 def contact_delete(request, pk, item):
-    customer = visible_customer(request, pk)
+    customer = _editable(request, pk)
     link = get_object_or_404(ContactLink.objects.visible_to(request.user), pk=item, organisation=customer)
     services.unlink_contact(request.user, link)
     return _answer(request, customer, "customers/_contacts.html", contacts_context(request, customer), True,

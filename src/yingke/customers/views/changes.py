@@ -131,8 +131,12 @@ def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
             elif model is ContactLink:
                 customer_ids.update((r.organisation_id, r.person_id))
     display = _Display(user, _names(User, user_ids), _names(Property, prop_ids), {})
+    customer_ids.discard(None)
     if customer_ids:
-        display.customers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "name"))
+        # Only names of files this user may open; the others get a neutral placeholder.
+        names = dict(Customer.objects.visible_to(user).filter(pk__in=customer_ids).values_list("pk", "name"))
+        hidden = _("a file you may not open")
+        display.customers = {pk: names.get(pk, hidden) for pk in customer_ids}
 
     tags = _tag_snapshots(records[0][1])
     changes: list[Change] = []

@@ -83,7 +83,9 @@ def contacts_context(request, customer, form=None):
                        .values_list("pk", flat=True)) if person_ids else set()
         for link in links:
             link.openable = link.person_id in openable
-        form = form or ContactForm(organisation=customer, user=request.user)
+        # Contact people are regular information: only users who may edit the file change them.
+        can_edit = Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists()
+        form = (form or ContactForm(organisation=customer, user=request.user)) if can_edit else None
     else:
         # ContactLink.visible_to follows the organisation: only organisations the user may see.
         links = list(ContactLink.objects.visible_to(request.user).filter(person=customer)

@@ -36,13 +36,24 @@ def decode(token: str, field) -> tuple | None:
     """The (value, id) of a cursor, or None when the token is not one of ours."""
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(pk, int) or (value is not None and not isinstance(value, str)):
+        # Sort keys are never null; a NUL or a lone surrogate cannot reach PostgreSQL; ids fit in 64 bits.
+        if not isinstance(value, str) or "\x00" in value or not _encodable(value):
             return None
-        if isinstance(field, DateTimeField) and value is not None:
+        if isinstance(pk, bool) or not isinstance(pk, int) or not 0 <= pk < 2**63:
+            return None
+        if isinstance(field, DateTimeField):
             value = dt.datetime.fromisoformat(value)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError):
         return None
     return value, pk
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _after(field: str, value, pk, descending: bool) -> Q:

@@ -1,5 +1,7 @@
 """The one search box (R-2.7): live suggestions while typing and a results page."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -10,6 +12,7 @@ from yingke.customers.search import search
 SUGGEST_LIMIT = 8
 PAGE_LIMIT = 50
 MAX_QUERY = 60
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 REASONS = {
     "mobile": gettext_lazy("mobile"),
@@ -23,7 +26,8 @@ REASONS = {
 
 
 def _hits(request, limit):
-    q = request.GET.get("q", "").strip()[:MAX_QUERY]
+    # Control characters (NUL above all: PostgreSQL refuses it) are never part of a search.
+    q = CONTROL.sub("", request.GET.get("q", "")).strip()[:MAX_QUERY]
     hits = search(request.user, q, limit=limit) if q else []
     for hit in hits:
         hit.reason_label = REASONS.get(hit.reason, hit.reason)
