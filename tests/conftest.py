@@ -76,3 +76,13 @@ def world(db):
     w.c_pool = make_customer(h1, "C004", "李四", mobile="13612340003")
     w.c_h2 = make_customer(h2, "C001", "张珊", owner=w.am_h2, mobile="13512340004")
     return w
+
+
+@pytest.fixture
+def org(world):
+    """An organisation owned by am1 whose contact person is am2's guest 单田芳 (hidden from am1)."""
+    from yingke.customers.services import link_contact
+
+    org = make_customer(world.h1, "O001", "迎客科技", owner=world.am1, kind=Customer.Kind.ORGANISATION)
+    link_contact(world.gm, org, world.c_am2, title="经理")
+    return org

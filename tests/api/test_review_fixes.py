@@ -5,19 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import make_customer
-from yingke.customers import services
-from yingke.customers.models import Customer
-
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def org(world):
-    """An organisation owned by am1 whose contact person is am2's guest 单田芳 (hidden from am1)."""
-    org = make_customer(world.h1, "O001", "迎客科技", owner=world.am1, kind=Customer.Kind.ORGANISATION)
-    services.link_contact(world.gm, org, world.c_am2, title="经理")
-    return org
 
 
 # ---- history and contacts: nothing about a file the user may not open -------------------

@@ -19,14 +19,6 @@ def english(client):
     client.cookies["django_language"] = "en"
 
 
-@pytest.fixture
-def org(world):
-    """An organisation owned by am1 whose contact person is am2's guest 单田芳 (hidden from am1)."""
-    org = make_customer(world.h1, "O001", "迎客科技", owner=world.am1, kind=Customer.Kind.ORGANISATION)
-    services.link_contact(world.gm, org, world.c_am2, title="经理")
-    return org
-
-
 # ---- 1. change history names only files the user may open ------------------------------
 
 def test_history_hides_the_name_of_a_contact_file_the_user_may_not_open(client, world, org):
