@@ -29,6 +29,7 @@ from yingke.customers.views.detail import (
     group_context,
     history_context,
     notes_context,
+    other_properties,
     preferences_context,
     visible_customer,
 )
@@ -153,11 +154,9 @@ def _group_file(request, customer, data):
 @login_required
 @require_POST
 def group_link(request, pk):
-    customer = visible_customer(request, pk)
-    if not Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists():
-        raise PermissionDenied
-    choices = [p for p in request.user.properties.all() if p.pk != customer.property_id]
-    ok, form = _submit(GroupLinkForm(request.POST, properties=choices), lambda d: _group_file(request, customer, d))
+    customer = _editable(request, pk)
+    form = GroupLinkForm(request.POST, properties=other_properties(request.user, customer))
+    ok, form = _submit(form, lambda d: _group_file(request, customer, d))
     customer.refresh_from_db()
     return _answer(request, customer, "customers/_group.html", group_context(request, customer, form), ok, "group")
 
@@ -165,9 +164,7 @@ def group_link(request, pk):
 @login_required
 @require_POST
 def group_unlink(request, pk):
-    customer = visible_customer(request, pk)
-    if not Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists():
-        raise PermissionDenied
+    customer = _editable(request, pk)
     services.unlink_group_file(request.user, customer)
     customer.refresh_from_db()
     return _answer(request, customer, "customers/_group.html", group_context(request, customer), True, "group")

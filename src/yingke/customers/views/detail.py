@@ -94,6 +94,11 @@ def contacts_context(request, customer, form=None):
     return {"customer": customer, "links": links, "contact_form": form}
 
 
+def other_properties(user, customer):
+    """The user's properties other than the file's: where a group-account sibling may be."""
+    return [p for p in user.properties.all() if p.pk != customer.property_id]
+
+
 def group_context(request, customer, form=None):
     """The files of other properties linked to this one as a group account (R-1.1).
 
@@ -104,7 +109,7 @@ def group_context(request, customer, form=None):
         others = Customer.objects.filter(group_account_id=customer.group_account_id).exclude(pk=customer.pk)
         siblings = list(others.filter(customer_rule(request.user)).select_related("property", "owner"))
         hidden = others.count() - len(siblings)
-    choices = [p for p in request.user.properties.all() if p.pk != customer.property_id]
+    choices = other_properties(request.user, customer)
     if form is None and choices:
         form = GroupLinkForm(properties=choices)
     return {"customer": customer, "group_siblings": siblings, "group_hidden": hidden,
