@@ -16,7 +16,6 @@ from yingke.customers.lunar import (
     lunar_to_solar,
     next_occurrence,
     solar_to_lunar,
-    specs_falling_between,
     specs_falling_on,
 )
 from yingke.customers.models import SpecialDate
@@ -98,12 +97,3 @@ def test_set_based_query_agrees_with_next_occurrence(world, year):
         expected = {s.id for s in specs if next_occurrence(s, day) == day}
         assert selected == expected, (day, solar_to_lunar(day))
         day += dt.timedelta(days=1)
-
-
-def test_window_query_covers_each_day(world):
-    c = world.c_am1
-    s = save_special_date(None, SpecialDate(customer=c, calendar="lunar", month=8, day=15))
-    qs = SpecialDate.objects.filter(specs_falling_between(dt.date(2026, 9, 20), dt.date(2026, 9, 27)))
-    assert list(qs) == [s]
-    qs = SpecialDate.objects.filter(specs_falling_between(dt.date(2026, 9, 26), dt.date(2026, 10, 3)))
-    assert list(qs) == []

@@ -91,14 +91,6 @@ def specs_falling_on(date: dt.date) -> Q:
     return q
 
 
-def specs_falling_between(start: dt.date, end: dt.date) -> Q:
-    q = Q(pk__in=[])
-    day = start
-    while day <= end:
-        q |= specs_falling_on(day)
-        day += dt.timedelta(days=1)
-    return q
-
 
 def describe(spec) -> str:
     """'农历闰六月初十' or '3月8日' / 'March 8' in the active language."""
