@@ -7,7 +7,7 @@ through the row-level permission rule (customers/queries.py).
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from yingke.api import customers, file_parts, staff
+from yingke.api import config, customers, file_parts, staff
 from yingke.api.auth import API_AUTH
 from yingke.api.errors import install
 
@@ -42,3 +42,4 @@ def health(request):
 api.add_router("", staff.router)
 api.add_router("", customers.router)
 api.add_router("", file_parts.router)
+api.add_router("", config.router)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
-from yingke.customers.identity import mask_mobile
+from yingke.customers import masking
 from yingke.customers.models import Customer, Note, Preference, SpecialDate
 
 
@@ -173,7 +173,7 @@ DETAIL_FIELDS = [
 
 
 def shown_mobile(mobile: str, user) -> str:
-    return mobile if user.sees_full_mobile else mask_mobile(mobile)
+    return masking.shown_mobile(user, mobile)
 
 
 def owner_out(owner) -> dict | None:
@@ -209,11 +209,12 @@ class ContactAdd(In):
 
 
 class ContactPerson(Schema):
-    id: int
+    id: int | None = Field(description="Null when the person's file is not open to you.")
     name: str
     mobile: str
     job_title: str
-    visible: bool = Field(description="Whether the person's own file is open to you.")
+    visible: bool = Field(description="Whether the person's own file is open to you; if not, nothing of it "
+                                      "is shown.")
 
 
 class ContactOut(Schema):
@@ -225,14 +226,12 @@ class ContactOut(Schema):
 
 def contact_out(link, user, visible_ids) -> dict:
     p = link.person
-    visible = p.pk in visible_ids
-    # The full mobile only when the person's own file is open to this user.
-    mobile = shown_mobile(p.mobile, user) if visible else mask_mobile(p.mobile)
-    return {
-        "id": link.pk, "title": link.title, "is_primary": link.is_primary,
-        "person": {"id": p.pk, "name": p.name, "mobile": mobile, "job_title": p.job_title,
-                   "visible": visible},
-    }
+    if p.pk in visible_ids:
+        person = {"id": p.pk, "name": p.name, "mobile": masking.shown_mobile(user, p.mobile),
+                  "job_title": p.job_title, "visible": True}
+    else:  # nothing of a file the user may not open, as in the change history
+        person = {"id": None, "name": str(masking.HIDDEN_FILE), "mobile": "", "job_title": "", "visible": False}
+    return {"id": link.pk, "title": link.title, "is_primary": link.is_primary, "person": person}
 
 
 # ---- preferences ---------------------------------------------------------------------

@@ -41,7 +41,7 @@ def say(*parts, err=False):
 def build_parser() -> argparse.ArgumentParser:
     from django.utils.translation import gettext as _
 
-    from yingke.cli import admin, demo_cmd, importing, server
+    from yingke.cli import admin, config, demo_cmd, importing, keys, server
     from yingke.core.roles import Role
 
     parser = argparse.ArgumentParser(prog="yingke", description=_("Yingke (迎客) hotel and restaurant CRM."))
@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="", help=_("display name"))
     p.add_argument("--manager", help=_("user name of the sales manager this account manager reports to"))
     p.set_defaults(handler=admin.user_add)
+
+    config.register(sub, usub)
+    keys.register(sub)
 
     token = sub.add_parser("token", help=_("manage API keys"))
     tsub = token.add_subparsers(dest="action", required=True, metavar=_("action"))

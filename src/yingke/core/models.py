@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yingke.core.roles import CONFIGURERS, EXPORTERS, FULL_MOBILE, Role
+from yingke.core.roles import Role
 
 code_validator = RegexValidator(r"^[A-Za-z0-9_-]{1,20}$", _("Use 1–20 letters, digits, '-' or '_'."))
 
@@ -89,17 +89,24 @@ class User(AbstractUser):
             self._property_ids = list(self.properties.values_list("id", flat=True))
         return self._property_ids
 
+    # For templates; the decisions are core.permissions'.
     @property
     def can_export(self) -> bool:
-        return self.is_active and self.role in EXPORTERS
+        from yingke.core import permissions
+
+        return permissions.can(self, permissions.EXPORT)
 
     @property
     def sees_full_mobile(self) -> bool:
-        return self.role in FULL_MOBILE
+        from yingke.core import permissions
+
+        return permissions.sees_full_mobile(self)
 
     @property
     def can_configure(self) -> bool:
-        return self.role in CONFIGURERS or self.is_superuser
+        from yingke.core import permissions
+
+        return permissions.can(self, permissions.CONFIGURE)
 
 
 class ApiToken(models.Model):
@@ -136,3 +143,37 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
+
+
+class AuditEvent(models.Model):
+    """A sensitive read or an export (R-12.2): who, when, what, with which filters, how many rows.
+
+    Changes to records are in their own change history (django-simple-history); this table
+    holds what history cannot: exports, exact ID-number lookups, views of sensitive data.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("who"))
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    target = models.CharField(_("what"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "action", "at"], name="audit_user_action_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
+
+    @classmethod
+    def record(cls, user, action: str, target: str = "", rows=None, **details):
+        from yingke.core.permissions import is_staff
+
+        return cls.objects.create(user=user if is_staff(user) else None,
+                                  username=getattr(user, "username", "") or "", action=action,
+                                  target=target[:200], rows=rows, details=details)

@@ -1,8 +1,7 @@
 """Staff roles (R-1.2) and what each may do beyond seeing rows.
 
-Which rows a role sees is decided in one place per model: the `visible_to` queryset
-methods (see customers/queries.py). This module only names the roles and the
-capabilities that are not about rows.
+This module only names the roles and the sets they belong to; what a user may see and
+do is decided in core/permissions.py, from these sets.
 """
 
 from django.db import models
@@ -29,5 +28,7 @@ EDITORS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER, Role.
 # Roles that may change the regular information of an existing file they can see; the
 # front desk and the supervisor look up and annotate (R-1.2).
 FILE_EDITORS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
+# Roles that can be the account manager responsible for files (R-6.1).
+OWNER_ROLES = {Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}
 # Roles that manage configuration (properties, outlets, staff).
 CONFIGURERS = {Role.ADMIN, Role.GENERAL_MANAGER}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("settings/", include("yingke.core.config_urls")),
     path("search/", search_views.search_page, name="search"),
     path("search/suggest/", search_views.search_suggest, name="search_suggest"),
 ]

@@ -2,15 +2,22 @@
 
 from django import template
 
+from yingke.core import permissions
+from yingke.customers import masking
+
 register = template.Library()
 
 
 @register.filter
 def mobile_for(customer, user):
     """The mobile as this user may see it (R-12.1): full or masked."""
-    if not customer.mobile:
-        return ""
-    return customer.mobile if getattr(user, "sees_full_mobile", False) else customer.mobile_masked
+    return masking.customer_mobile(user, customer)
+
+
+@register.filter
+def id_for(customer, user):
+    """The masked ID number as this user may see it (R-12.1)."""
+    return masking.customer_id(user, customer)
 
 
 @register.filter
@@ -21,6 +28,4 @@ def initial(name):
 @register.filter
 def can_create_files(user):
     """Whether the user may open new guest files (the quick form and the full form)."""
-    from yingke.core.roles import EDITORS
-
-    return getattr(user, "role", None) in EDITORS and bool(user.property_ids())
+    return bool(permissions.creatable_properties(user))

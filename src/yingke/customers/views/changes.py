@@ -14,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from yingke.core.models import Property, User
-from yingke.customers.identity import mask_mobile
+from yingke.customers import masking
 from yingke.customers.lunar import describe
 from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
 
@@ -53,8 +53,10 @@ class _Display:
         if value in (None, ""):
             return ""
         field = model._meta.get_field(name)
-        if name == "mobile" and not self.user.sees_full_mobile:
-            return mask_mobile(value)
+        if name == "mobile":
+            return masking.shown_mobile(self.user, value)
+        if name == "id_number_masked":
+            return masking.shown_id_mask(self.user, value)
         if name == "group_account":
             return _("group account no. %(id)s") % {"id": value}
         if field.choices:
@@ -135,7 +137,7 @@ def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
     if customer_ids:
         # Only names of files this user may open; the others get a neutral placeholder.
         names = dict(Customer.objects.visible_to(user).filter(pk__in=customer_ids).values_list("pk", "name"))
-        hidden = _("a file you may not open")
+        hidden = str(masking.HIDDEN_FILE)
         display.customers = {pk: names.get(pk, hidden) for pk in customer_ids}
 
     tags = _tag_snapshots(records[0][1])

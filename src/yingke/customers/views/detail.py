@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from yingke.core.permissions import row_rule
 from yingke.customers.forms import ContactForm, GroupLinkForm, NoteForm, PreferenceForm, SpecialDateForm
 from yingke.customers.lunar import describe
 from yingke.customers.models import ContactLink, Customer, Preference
-from yingke.customers.queries import customer_rule
 from yingke.customers.reminders import occurrence
 from yingke.customers.views.changes import history_for
 from yingke.visits.models import Visit
@@ -107,7 +107,7 @@ def group_context(request, customer, form=None):
     siblings, hidden = [], 0
     if customer.group_account_id:
         others = Customer.objects.filter(group_account_id=customer.group_account_id).exclude(pk=customer.pk)
-        siblings = list(others.filter(customer_rule(request.user)).select_related("property", "owner"))
+        siblings = list(others.filter(row_rule(request.user)).select_related("property", "owner"))
         hidden = others.count() - len(siblings)
     choices = other_properties(request.user, customer)
     if form is None and choices:

@@ -1,0 +1,5 @@
+"""Configuration endpoints: properties, outlets, staff, tags."""
+
+from ninja import Router
+
+router = Router(tags=["configuration"])

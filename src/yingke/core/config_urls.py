@@ -1,0 +1,4 @@
+"""Configuration pages (/settings/): properties, outlets, staff, tags."""
+
+app_name = "config"
+urlpatterns = []

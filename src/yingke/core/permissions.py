@@ -1,0 +1,285 @@
+"""The one permission module (R-1.2, R-1.3, R-12.1, R-12.2): what a member of staff may
+see and do. Services ask it; views, API endpoints, CLI commands and jobs never decide.
+
+Rows. `row_rule(user, path)` is the single definition of which rows carrying a property
+and an owner (guest files, and everything hanging off one through `path`) a user sees:
+  general manager, front desk, supervisor – every row of their properties;
+  sales manager – rows of their properties owned by them or their team, or in the pool;
+  account manager – their own rows and the pool of their properties;
+  administrator, deactivated or anonymous users – nothing.
+`RuleQuerySet.visible_to(user)` applies it; a model that belongs to a customer names
+the path to it in `customer_path` (default "customer").
+
+Actions. `require(actor, action, obj)` raises NotVisible (404: a row the actor may not
+see is indistinguishable from one that does not exist) or PermissionDenied (403: seen,
+but not theirs to change); `can(...)` answers the same question with a bool.
+  see        – the row is visible
+  create     – open a new file in a property (obj: the property)
+  edit       – change the regular information of a file (GM, sales and account managers)
+  annotate   – add notes, preferences and special dates to a visible file (every role
+               that sees files; the front desk and the supervisor annotate, R-1.2)
+  amend      – change or delete an annotation (obj: the annotation): editors of the
+               file, or whoever recorded it
+  own        – be the account manager of files (obj: the member of staff)
+  export     – export customer lists and report tables (R-12.2)
+  configure  – properties, outlets, staff, tags (obj: a property, or None for "any")
+Assignment has a function of its own, `require_assign(actor, customer, owner)`.
+
+`SYSTEM` is the actor of command-line imports and background jobs that run without a
+member of staff: it may do everything and is recorded as nobody in the history.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from yingke.core.roles import (
+    CONFIGURERS,
+    EDITORS,
+    EXPORTERS,
+    FILE_EDITORS,
+    FULL_MOBILE,
+    OWNER_ROLES,
+    PROPERTY_WIDE,
+    Role,
+)
+
+NOTHING = Q(pk__in=[])
+
+
+class Action(StrEnum):
+    SEE = "see"
+    CREATE = "create"
+    EDIT = "edit"
+    ANNOTATE = "annotate"
+    AMEND = "amend"
+    OWN = "own"
+    EXPORT = "export"
+    CONFIGURE = "configure"
+
+
+SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE = Action
+
+
+class NotVisible(Http404):
+    """The actor may not see the row: answered as 404, like an id that does not exist."""
+
+
+class _System:
+    """The actor of jobs and command-line work done on nobody's behalf."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    pk = None
+    role = None
+    username = "system"
+
+    def __str__(self):
+        return "system"
+
+
+SYSTEM = _System()
+
+
+def is_system(actor) -> bool:
+    return actor is SYSTEM
+
+
+def history_user(actor):
+    """The user to record in change history: a member of staff, or nobody for SYSTEM."""
+    return actor if is_staff(actor) else None
+
+
+def is_staff(user) -> bool:
+    return user is not None and not is_system(user) and user.is_authenticated and user.is_active
+
+
+# ---- rows ----------------------------------------------------------------------------
+
+def row_rule(user, path: str = "") -> Q:
+    """A Q selecting the rows (with `property` and `owner`) `user` may see; `path` prefixes the lookups."""
+    p = f"{path}__" if path else ""
+    if is_system(user):
+        return Q()
+    if not is_staff(user):
+        return NOTHING
+    in_props = Q(**{f"{p}property_id__in": user.property_ids()})
+    role = user.role
+    if role in PROPERTY_WIDE:
+        return in_props
+    pool = Q(**{f"{p}owner__isnull": True})
+    if role == Role.SALES_MANAGER:
+        team = Q(**{f"{p}owner_id": user.pk}) | Q(**{f"{p}owner__manager_id": user.pk})
+        return in_props & (pool | team)
+    if role == Role.ACCOUNT_MANAGER:
+        return in_props & (pool | Q(**{f"{p}owner_id": user.pk}))
+    return NOTHING  # administrators see no customer data (R-1.2)
+
+
+class RuleQuerySet(models.QuerySet):
+    """For models with a property and an owner (guest files, leads …)."""
+
+    def visible_to(self, user):
+        return self.filter(row_rule(user))
+
+    def editable_by(self, user):
+        """Rows whose regular information `user` may change."""
+        if not (is_system(user) or (is_staff(user) and user.role in FILE_EDITORS)):
+            return self.none()
+        return self.visible_to(user)
+
+
+class RelatedRuleQuerySet(models.QuerySet):
+    """For models that belong to such a row: visible when it is (path in `customer_path`)."""
+
+    def visible_to(self, user):
+        return self.filter(row_rule(user, getattr(self.model, "customer_path", "customer")))
+
+
+# ---- capabilities that are not about rows ---------------------------------------------
+
+def sees_full_mobile(user) -> bool:
+    """R-12.1: full mobiles for GM, sales and account managers; masked for everyone else."""
+    return is_system(user) or (is_staff(user) and user.role in FULL_MOBILE)
+
+
+def sees_id_region(user) -> bool:
+    """Whether the ID mask may keep its first characters (the region code).
+
+    The front desk and the supervisor see the birth date on the file; with the first four
+    and last four characters the check digit leaves about nine candidates, so they see
+    only the last four.
+    """
+    return sees_full_mobile(user)
+
+
+def creatable_properties(user) -> list[int]:
+    """Ids of the properties in which `user` may open new files."""
+    if not is_staff(user) or user.role not in EDITORS:
+        return []
+    return user.property_ids()
+
+
+def configurable_property_ids(user) -> list[int] | None:
+    """Properties `user` may configure: None means every property (superuser, SYSTEM)."""
+    if is_system(user) or (is_staff(user) and user.is_superuser):
+        return None
+    if not is_staff(user) or user.role not in CONFIGURERS:
+        return []
+    return user.property_ids()
+
+
+# ---- actions ---------------------------------------------------------------------------
+
+def _visible(user, obj) -> bool:
+    if obj.pk is None:
+        return False
+    return type(obj)._default_manager.visible_to(user).filter(pk=obj.pk).exists()
+
+
+def _customer_of(annotation):
+    return getattr(annotation, getattr(type(annotation), "customer_path", "customer"))
+
+
+def _recorder_id(annotation):
+    for field in ("created_by_id", "author_id"):
+        if hasattr(annotation, field):
+            return getattr(annotation, field)
+    return None
+
+
+def can(actor, action: Action, obj=None) -> bool:
+    try:
+        require(actor, action, obj)
+    except (PermissionDenied, Http404):
+        return False
+    return True
+
+
+def require(actor, action: Action, obj=None) -> None:
+    """Raise NotVisible or PermissionDenied unless `actor` may do `action` to `obj`."""
+    action = Action(action)
+    if is_system(actor):
+        return
+    if not is_staff(actor):
+        raise NotVisible
+    if action == SEE:
+        if not _visible(actor, obj):
+            raise NotVisible
+    elif action == CREATE:
+        if actor.role not in EDITORS:
+            raise PermissionDenied(_("Your role may not open guest files."))
+        if obj is None or obj.pk not in actor.property_ids():
+            raise PermissionDenied(_("You do not work at this property, so you cannot open files there."))
+    elif action == EDIT:
+        if not _visible(actor, obj):
+            raise NotVisible
+        if actor.role not in FILE_EDITORS:
+            raise PermissionDenied(_("Your role may look at this file and annotate it, but not change its "
+                                     "regular information."))
+    elif action == ANNOTATE:
+        if not _visible(actor, obj):
+            raise NotVisible
+    elif action == AMEND:
+        customer = _customer_of(obj)
+        if not _visible(actor, customer):
+            raise NotVisible
+        if actor.role not in FILE_EDITORS and _recorder_id(obj) != actor.pk:
+            raise PermissionDenied(_("You may change or remove only what you recorded yourself."))
+    elif action == OWN:
+        if obj is None or not obj.is_active or obj.role not in OWNER_ROLES:
+            raise PermissionDenied(_("Only active account and sales managers can be responsible for files."))
+    elif action == EXPORT:
+        if actor.role not in EXPORTERS:
+            raise PermissionDenied(_("Your role may not export customer data."))
+    elif action == CONFIGURE:
+        allowed = configurable_property_ids(actor)
+        if allowed is not None and (not allowed or (obj is not None and obj.pk not in allowed)):
+            raise PermissionDenied(_("Your role may not change the configuration of this property."))
+    else:  # pragma: no cover - the enum is exhaustive
+        raise PermissionDenied
+
+
+def assignable_owners(actor, property):
+    """Staff whom `actor` may make the account manager of a file of `property` (R-1.2, R-6.1).
+
+    GM: any active account or sales manager of the property; sales manager: self and team;
+    account manager: self; other roles: nobody (their new files go to the shared pool).
+    """
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.filter(is_active=True, properties=property, role__in=OWNER_ROLES)
+    if is_system(actor) or (is_staff(actor) and actor.role == Role.GENERAL_MANAGER):
+        return staff
+    if not is_staff(actor):
+        return staff.none()
+    if actor.role == Role.SALES_MANAGER:
+        return staff.filter(Q(pk=actor.pk) | Q(manager=actor))
+    if actor.role == Role.ACCOUNT_MANAGER:
+        return staff.filter(pk=actor.pk)
+    return staff.none()
+
+
+def may_release(actor) -> bool:
+    """Whether `actor` may put a file they may edit back into the shared pool."""
+    return is_system(actor) or (is_staff(actor) and actor.role in FILE_EDITORS)
+
+
+def require_assign(actor, customer, owner) -> None:
+    """May `actor` make `owner` (None: the shared pool) responsible for `customer`?"""
+    if is_system(actor):
+        if owner is not None and not assignable_owners(actor, customer.property).filter(pk=owner.pk).exists():
+            raise PermissionDenied(_("%(name)s is not an active account or sales manager of this property.")
+                                   % {"name": owner})
+        return
+    if owner is None:
+        if customer.pk is not None and not may_release(actor):
+            raise PermissionDenied(_("Your role may not put files back into the shared pool."))
+        return
+    if not assignable_owners(actor, customer.property).filter(pk=owner.pk).exists():
+        raise PermissionDenied(_("You cannot make this member of staff the account manager of this file."))
