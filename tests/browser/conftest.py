@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
+
 # Playwright's sync API runs an event loop in this thread; Django must still allow ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -24,8 +26,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    require(shutil.which(CHROMIUM) is not None, "Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

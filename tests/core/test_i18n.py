@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "yingke"
 DJANGO_ADMIN = Path(sys.executable).parent / "django-admin"
-pytestmark = pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is installed by `make test`")
+
+
+@pytest.fixture(autouse=True)
+def gettext_tools():
+    require(shutil.which("msgfmt") is not None, "gettext (msgfmt)")
 
 
 def packages():

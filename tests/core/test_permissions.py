@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import CUSTOMERS, EXPECTED
+from yingke.core.permissions import SYSTEM
 from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
 from yingke.customers.services import add_note, add_preference, link_contact, save_special_date
 from yingke.visits.models import Visit
@@ -16,14 +17,14 @@ def filled(world):
     """Every customer gets one row of each dependent model."""
     for key in CUSTOMERS:
         c = getattr(world, key)
-        add_preference(None, c, Preference.Category.TEA, "龙井")
-        add_note(None, c, f"note {key}")
-        save_special_date(None, SpecialDate(customer=c, month=5, day=1))
+        add_preference(SYSTEM, c, Preference.Category.TEA, "龙井")
+        add_note(SYSTEM, c, f"note {key}")
+        save_special_date(SYSTEM, SpecialDate(customer=c, month=5, day=1))
         Visit.objects.create(property=c.property, customer=c, occurred_at=timezone.now(), amount=Decimal("100.00"))
         from tests.conftest import make_customer
 
         org = make_customer(c.property, f"ORG-{key}", f"单位{key}", kind=Customer.Kind.ORGANISATION, owner=c.owner)
-        link_contact(None, org, c)
+        link_contact(SYSTEM, org, c)
     return world
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import PASSWORD
+from yingke.core.permissions import SYSTEM
 from yingke.customers.models import SpecialDate
 from yingke.customers.services import save_special_date
 
@@ -101,10 +102,10 @@ def dates(world):
     today = timezone.localdate()
     soon = today + dt.timedelta(days=2)
     later = today + dt.timedelta(days=20)
-    save_special_date(None, SpecialDate(customer=world.c_am1, month=soon.month, day=soon.day))
-    save_special_date(None, SpecialDate(customer=world.c_am2, month=soon.month, day=soon.day))
-    save_special_date(None, SpecialDate(customer=world.c_pool, month=later.month, day=later.day))
-    save_special_date(None, SpecialDate(customer=world.c_h2, month=today.month, day=today.day))
+    save_special_date(SYSTEM, SpecialDate(customer=world.c_am1, month=soon.month, day=soon.day))
+    save_special_date(SYSTEM, SpecialDate(customer=world.c_am2, month=soon.month, day=soon.day))
+    save_special_date(SYSTEM, SpecialDate(customer=world.c_pool, month=later.month, day=later.day))
+    save_special_date(SYSTEM, SpecialDate(customer=world.c_h2, month=today.month, day=today.day))
     return soon
 
 
@@ -126,7 +127,7 @@ def test_home_lists_lunar_dates_by_their_solar_day(client, world):
 
     target = timezone.localdate() + dt.timedelta(days=4)
     _year, month, day = solar_to_lunar(target)
-    save_special_date(None, SpecialDate(customer=world.c_am1, calendar="lunar", month=abs(month), day=day,
+    save_special_date(SYSTEM, SpecialDate(customer=world.c_am1, calendar="lunar", month=abs(month), day=day,
                                         leap_month=month < 0))
     client.force_login(world.am1)
     (u,) = client.get(HOME).context["upcoming"]

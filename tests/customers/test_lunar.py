@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from lunar_python import Lunar
 
+from yingke.core.permissions import SYSTEM
 from yingke.customers.lunar import (
     leap_month_of,
     lunar_to_solar,
@@ -84,7 +85,7 @@ def test_set_based_query_agrees_with_next_occurrence(world, year):
     """Every day of the year: the SQL selection equals the dates whose next occurrence is that day."""
     c = world.c_am1
     specs = [
-        save_special_date(None, SpecialDate(customer=c, calendar=cal, month=m, day=d, leap_month=leap))
+        save_special_date(SYSTEM, SpecialDate(customer=c, calendar=cal, month=m, day=d, leap_month=leap))
         for cal, m, d, leap in [
             ("lunar", 1, 1, False), ("lunar", 6, 10, False), ("lunar", 6, 10, True), ("lunar", 5, 3, True),
             ("lunar", 2, 30, False), ("lunar", 6, 30, True), ("lunar", 12, 30, False), ("solar", 2, 29, False),

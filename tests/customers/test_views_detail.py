@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tests.conftest import make_customer
 from tests.customers.test_identity import make_id
+from yingke.core.permissions import SYSTEM
 from yingke.customers import services
 from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
 from yingke.visits.models import Visit
@@ -61,7 +62,7 @@ def customer_routes():
 def test_every_customer_url_hides_foreign_files(client, world, name, has_item):
     """am1 may not reach am2's file through any customer URL, by GET or POST."""
     client.force_login(world.am1)
-    pref = services.add_preference(None, world.c_am2, "tea", "红茶")
+    pref = services.add_preference(SYSTEM, world.c_am2, "tea", "红茶")
     args = [world.c_am2.pk, pref.pk] if has_item else [world.c_am2.pk]
     url = reverse(f"customers:{name}", args=args)
     assert client.get(url).status_code in (404, 405)
@@ -80,7 +81,8 @@ def test_mobile_and_id_masked_for_front_desk(client, world):
     body = detail(client, world.desk, world.c_am1).content.decode()
     assert "139****1111" in body and "13900001111" not in body
     assert "138****5678" in body and "13812345678" not in body  # history masked as well
-    assert rid not in body and world.c_am1.id_number_masked in body
+    # R-12.1 and the penetration test: the front desk sees the last 4 only (no region code).
+    assert rid not in body and world.c_am1.id_number_masked not in body and "**************002X" in body
     body = detail(client, world.am1, world.c_am1).content.decode()
     assert "13900001111" in body and "13812345678" in body
     assert rid not in body  # nobody sees the ID number in clear on the page
@@ -229,7 +231,7 @@ def test_add_and_delete_preference(client, world):
 
 
 def test_preference_of_another_file_cannot_be_deleted_through_this_one(client, world):
-    pref = services.add_preference(None, world.c_pool, "tea", "普洱")
+    pref = services.add_preference(SYSTEM, world.c_pool, "tea", "普洱")
     client.force_login(world.gm)
     url = reverse("customers:preference_delete", args=[world.c_am1.pk, pref.pk])
     assert client.post(url, headers=HX).status_code == 404

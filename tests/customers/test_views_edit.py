@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.customers.test_identity import make_id
+from yingke.core.permissions import SYSTEM
 from yingke.customers.models import Customer, Note, Preference
 
 CREATE = reverse("customers:create")
@@ -137,7 +138,7 @@ def test_edit_keeps_or_clears_the_id_number(client, world):
     c = world.c_am1
     rid = make_id("11010519880512003")
     c.id_type = "resident"
-    save_customer(None, c, id_number=rid)
+    save_customer(SYSTEM, c, id_number=rid)
     client.force_login(world.gm)
     form = client.get(edit_url(c)).context["form"]
     assert form["id_number"].value() in (None, "")  # never sent to the browser

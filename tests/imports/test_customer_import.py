@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.utils import translation
 
+from yingke.core.permissions import SYSTEM
 from yingke.customers.identity import id_check_char
 from yingke.customers.models import Customer
 from yingke.customers.search import search
@@ -31,7 +32,7 @@ def write(tmp_path, lines, encoding="utf-8-sig", name="c.csv"):
     return path
 
 
-def run(path, prop, actor=None, **kwargs):
+def run(path, prop, actor=SYSTEM, **kwargs):
     results = []
     with translation.override("en"):
         summary = run_import(CustomerImporter(prop, actor), path, on_result=results.append, **kwargs)

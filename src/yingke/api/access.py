@@ -4,9 +4,8 @@ A row the user may not see is 404 (never data, never a hint that it exists); a r
 may see but not change is 403.
 """
 
-from django.utils.translation import gettext as _
-
-from yingke.api.errors import ApiError, not_found
+from yingke.api.errors import not_found
+from yingke.core import permissions
 from yingke.customers.models import Customer
 
 
@@ -18,11 +17,10 @@ def visible_customer(user, customer_id: int) -> Customer:
 
 
 def editable_customer(user, customer_id: int) -> Customer:
-    """A customer whose regular information `user` may change."""
-    c = Customer.objects.editable_by(user).select_related("property", "owner").filter(pk=customer_id).first()
-    if c is None:
-        visible_customer(user, customer_id)  # 404 when not even visible
-        raise ApiError(403, _("You may look at this file but not change its regular information."))
+    """A customer whose regular information `user` may change: 404 when not visible, 403
+    when visible but not theirs to change (core.permissions decides)."""
+    c = visible_customer(user, customer_id)
+    permissions.require(user, permissions.EDIT, c)
     return c
 
 

@@ -270,6 +270,8 @@ class SpecialDate(models.Model):
     leap_month = models.BooleanField(_("leap month"), default=False)
     remind_days = models.PositiveSmallIntegerField(_("remind days ahead"), default=7,
                                                    validators=[MaxValueValidator(60)])
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("recorded by"), editable=False)
 
     history = HistoricalRecords()
     objects = RelatedToCustomerQuerySet.as_manager()

@@ -1,6 +1,9 @@
 """Domain functions for guest files. Views, API, CLI and imports call these; none of
-them takes a request. Each raises django.core.exceptions.ValidationError with field
-messages on bad input and then changes nothing.
+them takes a request. Each takes the acting user first and asks core.permissions
+whether they may do it (R-1.2): NotVisible (404) for a file they may not see,
+PermissionDenied (403) for one they may see but not change. Bad input raises
+django.core.exceptions.ValidationError with field messages. Either way nothing changes.
+Background jobs and command-line work done on nobody's behalf act as permissions.SYSTEM.
 """
 
 import datetime as dt
@@ -11,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yingke.core import permissions
+from yingke.core.permissions import AMEND, ANNOTATE, CREATE, EDIT, SEE, NotVisible
 from yingke.customers import crypto
 from yingke.customers.identity import mask_id, normalize_id_number, normalize_mobile, parse_resident_id
 from yingke.customers.lunar import validate_spec
@@ -104,13 +109,30 @@ def id_number_of(customer: Customer) -> str:
 
 @transaction.atomic
 def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) -> Customer:
-    """Create or update a guest file; records who changed what (R-12.3)."""
+    """Create or update a guest file; records who changed what (R-12.3).
+
+    Creating needs CREATE in the file's property; changing needs EDIT on the file as
+    stored; a new or changed owner must be one the actor may assign (R-6.1).
+    """
+    stored = None
+    if customer.pk is None:
+        permissions.require(actor, CREATE, customer.property)
+    else:
+        stored = Customer.objects.filter(pk=customer.pk).values("owner_id", "property_id").first()
+        if stored is None:
+            raise NotVisible
+        permissions.require(actor, EDIT, Customer(pk=customer.pk))
+        if stored["property_id"] != customer.property_id:
+            raise ValidationError({"property": [_("A file stays in its property; open a file in the other "
+                                                  "property and link them as a group account.")]})
+    if stored is None or stored["owner_id"] != customer.owner_id:
+        permissions.require_assign(actor, customer, customer.owner)
     if not customer.customer_code and customer.property_id and customer.pk is None:
         customer.customer_code = new_customer_code(customer.property)  # codes are only made for new files
     normalise(customer, id_number)
-    if customer.pk is None and actor is not None and actor.is_authenticated:
+    if customer.pk is None and permissions.is_staff(actor):
         customer.created_by = actor
-    customer._history_user = actor if actor is not None and actor.is_authenticated else None
+    _stamp(customer, actor)
     try:
         with transaction.atomic():
             customer.save()
@@ -118,9 +140,20 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
         raise ValidationError({"customer_code": [_("This customer code is already used in this property.")]}) \
             from None
     if tags is not None:
+        if any(t.property_id != customer.property_id for t in tags):
+            raise ValidationError({"tags": [_("A tag of another property cannot be used here.")]})
         customer.tags.set(tags)
     reindex(customer)
     return customer
+
+
+def add_tags(actor, customer: Customer, tags) -> None:
+    """Add tags to a file (imports add, never remove); needs EDIT like any change of the file."""
+    permissions.require(actor, EDIT, customer)
+    if any(t.property_id != customer.property_id for t in tags):
+        raise ValidationError({"tags": [_("A tag of another property cannot be used here.")]})
+    _stamp(customer, actor)
+    customer.tags.add(*tags)
 
 
 def reindex(customer: Customer) -> None:
@@ -142,7 +175,7 @@ def tags_from_names(property, names) -> list[Tag]:
 
 
 def _stamp(obj, actor):
-    obj._history_user = actor if actor is not None and actor.is_authenticated else None
+    obj._history_user = permissions.history_user(actor)
 
 
 def _full_clean(obj, exclude=None):
@@ -153,7 +186,9 @@ def _full_clean(obj, exclude=None):
 
 
 def add_preference(actor, customer, category: str, value: str) -> Preference:
-    pref = Preference(customer=customer, category=category, value=clean_name(value), created_by=actor)
+    permissions.require(actor, ANNOTATE, customer)
+    pref = Preference(customer=customer, category=category, value=clean_name(value),
+                      created_by=permissions.history_user(actor))
     _full_clean(pref, exclude=["customer", "created_by"])
     _stamp(pref, actor)
     pref.save()
@@ -161,11 +196,18 @@ def add_preference(actor, customer, category: str, value: str) -> Preference:
 
 
 def delete_preference(actor, pref: Preference) -> None:
+    permissions.require(actor, AMEND, pref)
     _stamp(pref, actor)
     pref.delete()
 
 
 def save_special_date(actor, spec: SpecialDate) -> SpecialDate:
+    """Add a date (ANNOTATE the file) or change one (AMEND: editors, or whoever recorded it)."""
+    if spec.pk is None:
+        permissions.require(actor, ANNOTATE, spec.customer)
+        spec.created_by = permissions.history_user(actor)
+    else:
+        permissions.require(actor, AMEND, SpecialDate.objects.get(pk=spec.pk))
     errors = dict(validate_spec(spec.calendar, spec.month, spec.day, spec.leap_month))
     if spec.year is not None and not 1900 <= spec.year <= dt.date.today().year + 1:
         errors["year"] = _("Enter a year between 1900 and next year.")
@@ -178,12 +220,15 @@ def save_special_date(actor, spec: SpecialDate) -> SpecialDate:
 
 
 def delete_special_date(actor, spec: SpecialDate) -> None:
+    permissions.require(actor, AMEND, spec)
     _stamp(spec, actor)
     spec.delete()
 
 
 def add_note(actor, customer, text: str, kind: str = Note.Kind.NOTE, outlet=None) -> Note:
-    note = Note(customer=customer, text=(text or "").strip(), kind=kind, outlet=outlet, author=actor)
+    permissions.require(actor, ANNOTATE, customer)
+    note = Note(customer=customer, text=(text or "").strip(), kind=kind, outlet=outlet,
+                author=permissions.history_user(actor))
     if outlet is not None and outlet.property_id != customer.property_id:
         raise ValidationError({"outlet": [_("The outlet belongs to another property.")]})
     _full_clean(note, exclude=["customer", "author", "outlet"])
@@ -193,6 +238,11 @@ def add_note(actor, customer, text: str, kind: str = Note.Kind.NOTE, outlet=None
 
 
 def link_contact(actor, organisation: Customer, person: Customer, title: str = "", is_primary=False) -> ContactLink:
+    """Contact people are regular information of the organisation: EDIT it; the person's
+    own file must be one the actor may see."""
+    permissions.require(actor, EDIT, organisation)
+    if not permissions.can(actor, SEE, person):
+        raise ValidationError({"person": [_("No such guest file.")]})
     if not organisation.is_organisation:
         raise ValidationError({"organisation": [_("Contact people belong to an organisation's file.")]})
     if person.is_organisation:
@@ -201,35 +251,21 @@ def link_contact(actor, organisation: Customer, person: Customer, title: str = "
         raise ValidationError({"person": [_("The contact person belongs to another property.")]})
     link = ContactLink.objects.filter(organisation=organisation, person=person).first() or \
         ContactLink(organisation=organisation, person=person)
-    link.title, link.is_primary = clean_name(title), is_primary
+    link.title, link.is_primary = clean_name(title or ""), bool(is_primary)
     _stamp(link, actor)  # before the first save, so that "created" names its author
     link.save()
     return link
 
 
 def unlink_contact(actor, link: ContactLink) -> None:
+    permissions.require(actor, EDIT, link.organisation)
     _stamp(link, actor)
     link.delete()
 
 
 def assignable_owners(actor, property):
-    """Staff whom `actor` may make the account manager of a file in `property` (R-1.2).
-
-    GM: any account or sales manager of the property; sales manager: self and team;
-    account manager: self; other roles: nobody (their new files go to the shared pool).
-    """
-    from yingke.core.models import User
-    from yingke.core.roles import Role
-
-    staff = User.objects.filter(is_active=True, properties=property,
-                                role__in=[Role.ACCOUNT_MANAGER, Role.SALES_MANAGER])
-    if actor.role == Role.GENERAL_MANAGER:
-        return staff
-    if actor.role == Role.SALES_MANAGER:
-        return staff.filter(pk=actor.pk) | staff.filter(manager=actor)
-    if actor.role == Role.ACCOUNT_MANAGER:
-        return staff.filter(pk=actor.pk)
-    return staff.none()
+    """Staff whom `actor` may make the account manager of a file in `property`."""
+    return permissions.assignable_owners(actor, property)
 
 
 def _set_group(actor, customer: Customer, group) -> None:
@@ -245,6 +281,7 @@ def link_group_files(actor, customer: Customer, other: Customer) -> GroupAccount
     Each property keeps its own file; both (and any files already linked to either) end
     up in one GroupAccount. Changes are recorded in each file's history.
     """
+    permissions.require(actor, EDIT, customer)
     if other.pk == customer.pk or other.property_id == customer.property_id:
         raise ValidationError({"customer_code": [
             _("Choose a file of another property; two files of one property are duplicates, not a group account.")
@@ -256,7 +293,7 @@ def link_group_files(actor, customer: Customer, other: Customer) -> GroupAccount
     for old in {customer.group_account, other.group_account} - {None, group}:
         files.update(old.files.all())
     editable = set(Customer.objects.editable_by(actor).filter(pk__in=[f.pk for f in files])
-                   .values_list("pk", flat=True)) if actor is not None else {f.pk for f in files}
+                   .values_list("pk", flat=True))
     if any(f.pk not in editable for f in files):
         raise ValidationError({"customer_code": [
             _("That file is already linked with files you may not change; ask a general manager of the group.")
@@ -271,6 +308,7 @@ def link_group_files(actor, customer: Customer, other: Customer) -> GroupAccount
 @transaction.atomic
 def unlink_group_file(actor, customer: Customer) -> None:
     """Take one file out of its group account; only that file changes (an empty group goes)."""
+    permissions.require(actor, EDIT, customer)
     group = customer.group_account
     if group is None:
         return

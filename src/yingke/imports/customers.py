@@ -10,6 +10,7 @@ than silently corrected.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from yingke.core import permissions
 from yingke.core.models import User
 from yingke.core.roles import Role
 from yingke.customers import services
@@ -90,8 +91,9 @@ class CustomerImporter(Importer):
     columns = COLUMNS
     batch_size = 500
     row_savepoint = False  # rows are checked before writing; save_customer is atomic itself
+    ref_column = "customer_code"
 
-    def __init__(self, property, actor=None):
+    def __init__(self, property, actor=permissions.SYSTEM):
         self.property, self.actor = property, actor
         self.seen: dict[str, int] = {}
         self.tags: dict[str, Tag] = {t.name: t for t in Tag.objects.filter(property=property)}
@@ -158,10 +160,9 @@ class CustomerImporter(Importer):
             customer._change_reason = reason
             services.save_customer(self.actor, customer, id_number=id_number)
             if tag_names:
-                customer.tags.add(*self.tag_objects(tag_names))
+                services.add_tags(self.actor, customer, self.tag_objects(tag_names))
             return Result(row.line, CREATED, code)
         existing._change_reason = reason
-        existing._history_user = self.actor if self.actor is not None and self.actor.is_authenticated else None
         before = {f: getattr(existing, f) for f in COMPARED}
         for key, value in values.items():
             setattr(existing, key, value)
@@ -174,7 +175,7 @@ class CustomerImporter(Importer):
         if changed:
             services.save_customer(self.actor, existing)
         if new_tags:
-            existing.tags.add(*self.tag_objects(new_tags))
+            services.add_tags(self.actor, existing, self.tag_objects(new_tags))
         return Result(row.line, UPDATED if changed or new_tags else UNCHANGED, code)
 
     def check_id_consistency(self, existing, values, id_number, problems) -> None:

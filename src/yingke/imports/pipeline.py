@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from yingke.core.db import refresh_statistics
 from yingke.imports.columns import Column, Header, find_header
@@ -82,6 +84,8 @@ class Importer:
     # Run each row in a savepoint, so a row that fails after writing leaves no trace. An
     # importer whose rows validate before writing (or write atomically) can turn it off.
     row_savepoint = True
+    # The column named beside a rejection that is about the whole record (permissions).
+    ref_column = ""
 
     def start(self, table: Table, header: Header) -> None:
         self.table, self.header = table, header
@@ -161,6 +165,10 @@ def run_import(importer: Importer, path, *, encoding: str | None = None, sheet: 
                 except ValidationError as e:
                     result = Result(row.line, REJECTED, importer.ref(row),
                                     _problems(row, columns, _validation_pairs(e, field_to_key)))
+                except (PermissionDenied, Http404) as e:  # the acting user may not change this record
+                    reason = str(e) or _("You may not change this record.")
+                    result = Result(row.line, REJECTED, importer.ref(row),
+                                    _problems(row, columns, [(importer.ref_column, reason)]))
                 counts[result.outcome] += 1
                 if on_result:
                     on_result(result)

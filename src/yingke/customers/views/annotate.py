@@ -1,18 +1,21 @@
 """Additions to a file from the 360 page (htmx): preferences, special dates, notes, contacts.
 
 Any member of staff who can see a file may annotate it (R-2.7: any department adds notes
-and preferences during the stay). Each endpoint answers with the re-rendered section
+and preferences during the stay); changing or removing an annotation is for those who may
+edit the file and for whoever recorded it (customers.services asks core.permissions).
+Each endpoint answers with the re-rendered section
 and triggers `customer-changed` so that the history section refreshes itself.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yingke.core import permissions
 from yingke.customers import services
 from yingke.customers.forms import (
     ContactForm,
@@ -36,10 +39,10 @@ from yingke.customers.views.detail import (
 
 
 def _editable(request, pk):
-    """The file, when the user may change its regular information (contacts, group account); 403 otherwise."""
+    """The file, when the user may change its regular information (contacts, group account);
+    404 when not visible, 403 when read-only (core.permissions decides)."""
     customer = visible_customer(request, pk)
-    if not Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists():
-        raise PermissionDenied
+    permissions.require(request.user, permissions.EDIT, customer)
     return customer
 
 
@@ -75,7 +78,7 @@ def preference_add(request, pk):
     customer = visible_customer(request, pk)
     ok, form = _submit(PreferenceForm(request.POST), lambda d: services.add_preference(
         request.user, customer, d["category"], d["value"]))
-    return _answer(request, customer, "customers/_preferences.html", preferences_context(customer, form), ok,
+    return _answer(request, customer, "customers/_preferences.html", preferences_context(request, customer, form), ok,
                    "preferences")
 
 
@@ -85,7 +88,7 @@ def preference_delete(request, pk, item):
     customer = visible_customer(request, pk)
     pref = get_object_or_404(Preference.objects.visible_to(request.user), pk=item, customer=customer)
     services.delete_preference(request.user, pref)
-    return _answer(request, customer, "customers/_preferences.html", preferences_context(customer), True,
+    return _answer(request, customer, "customers/_preferences.html", preferences_context(request, customer), True,
                    "preferences")
 
 
@@ -95,7 +98,7 @@ def date_add(request, pk):
     customer = visible_customer(request, pk)
     form = SpecialDateForm(request.POST, instance=SpecialDate(customer=customer))
     ok, form = _submit(form, lambda d: services.save_special_date(request.user, form.instance))
-    return _answer(request, customer, "customers/_dates.html", dates_context(customer, form), ok, "dates")
+    return _answer(request, customer, "customers/_dates.html", dates_context(request, customer, form), ok, "dates")
 
 
 @login_required
@@ -104,7 +107,7 @@ def date_delete(request, pk, item):
     customer = visible_customer(request, pk)
     spec = get_object_or_404(SpecialDate.objects.visible_to(request.user), pk=item, customer=customer)
     services.delete_special_date(request.user, spec)
-    return _answer(request, customer, "customers/_dates.html", dates_context(customer), True, "dates")
+    return _answer(request, customer, "customers/_dates.html", dates_context(request, customer), True, "dates")
 
 
 @login_required

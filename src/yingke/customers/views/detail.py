@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from yingke.core.permissions import row_rule
+from yingke.core import permissions
+from yingke.customers import masking
 from yingke.customers.forms import ContactForm, GroupLinkForm, NoteForm, PreferenceForm, SpecialDateForm
 from yingke.customers.lunar import describe
 from yingke.customers.models import ContactLink, Customer, Preference
 from yingke.customers.reminders import occurrence
 from yingke.customers.views.changes import history_for
-from yingke.visits.models import Visit
 
 NOTES_SHOWN = 30
 VISITS_SHOWN = 10
@@ -31,7 +31,9 @@ def field_rows(customer, names, user):
     for name in names:
         field = Customer._meta.get_field(name)
         if name == "mobile":
-            value = customer.mobile if user.sees_full_mobile else customer.mobile_masked
+            value = masking.customer_mobile(user, customer)
+        elif name == "id_number_masked":
+            value = masking.customer_id(user, customer)
         elif field.choices:
             value = getattr(customer, f"get_{name}_display")()
         else:
@@ -48,24 +50,27 @@ def visible_customer(request, pk) -> Customer:
     return get_object_or_404(qs, pk=pk)
 
 
-def preferences_context(customer, form=None):
+def preferences_context(request, customer, form=None):
     prefs = list(customer.preferences.all())
     return {
         "customer": customer,
         "room_prefs": [p for p in prefs if p.category in Preference.ROOM],
         "dining_prefs": [p for p in prefs if p.category not in Preference.ROOM],
+        "amendable": permissions.amendable(request.user, prefs),
         "pref_form": form or PreferenceForm(),
     }
 
 
-def dates_context(customer, form=None):
+def dates_context(request, customer, form=None):
     today = timezone.localdate()
     dates = []
-    for spec in customer.special_dates.all():
+    specs = list(customer.special_dates.all())
+    for spec in specs:
         o = occurrence(spec, today)
         dates.append({"spec": spec, "described": describe(spec), "next": o.date, "in_days": o.days, "due": o.due})
     dates.sort(key=lambda d: d["next"])
-    return {"customer": customer, "dates": dates, "date_form": form or SpecialDateForm()}
+    return {"customer": customer, "dates": dates, "date_form": form or SpecialDateForm(),
+            "amendable": permissions.amendable(request.user, specs)}
 
 
 def notes_context(customer, form=None):
@@ -73,7 +78,7 @@ def notes_context(customer, form=None):
     return {"customer": customer, "notes": notes, "note_form": form or NoteForm(customer=customer)}
 
 
-def contacts_context(request, customer, form=None):
+def contacts_context(request, customer, form=None, can_edit=None):
     if customer.is_organisation:
         links = list(ContactLink.objects.visible_to(request.user).filter(organisation=customer)
                      .select_related("person").order_by("-is_primary", "person__name_pinyin"))
@@ -84,14 +89,15 @@ def contacts_context(request, customer, form=None):
         for link in links:
             link.openable = link.person_id in openable
         # Contact people are regular information: only users who may edit the file change them.
-        can_edit = Customer.objects.editable_by(request.user).filter(pk=customer.pk).exists()
+        if can_edit is None:
+            can_edit = permissions.can(request.user, permissions.EDIT, customer)
         form = (form or ContactForm(organisation=customer, user=request.user)) if can_edit else None
     else:
         # ContactLink.visible_to follows the organisation: only organisations the user may see.
         links = list(ContactLink.objects.visible_to(request.user).filter(person=customer)
                      .select_related("organisation"))
         form = None
-    return {"customer": customer, "links": links, "contact_form": form}
+    return {"customer": customer, "links": links, "contact_form": form, "hidden_file": masking.HIDDEN_FILE}
 
 
 def other_properties(user, customer):
@@ -99,20 +105,22 @@ def other_properties(user, customer):
     return [p for p in user.properties.all() if p.pk != customer.property_id]
 
 
-def group_context(request, customer, form=None):
+def group_context(request, customer, form=None, can_edit=None):
     """The files of other properties linked to this one as a group account (R-1.1).
 
-    Only files the user may see are listed; the others are counted, never shown.
+    Only files the user may see are listed; of the others nothing is shown, not even how
+    many there are (R-1.2). Linking and leaving are for those who may edit the file.
     """
-    siblings, hidden = [], 0
+    siblings = []
     if customer.group_account_id:
-        others = Customer.objects.filter(group_account_id=customer.group_account_id).exclude(pk=customer.pk)
-        siblings = list(others.filter(row_rule(request.user)).select_related("property", "owner"))
-        hidden = others.count() - len(siblings)
-    choices = other_properties(request.user, customer)
+        siblings = list(Customer.objects.visible_to(request.user).filter(group_account_id=customer.group_account_id)
+                        .exclude(pk=customer.pk).select_related("property", "owner"))
+    if can_edit is None:
+        can_edit = permissions.can(request.user, permissions.EDIT, customer)
+    choices = other_properties(request.user, customer) if can_edit else []
     if form is None and choices:
         form = GroupLinkForm(properties=choices)
-    return {"customer": customer, "group_siblings": siblings, "group_hidden": hidden,
+    return {"customer": customer, "group_siblings": siblings, "can_edit": can_edit,
             "group_form": form if choices else None}
 
 
@@ -124,7 +132,9 @@ def history_context(request, customer):
 
 
 def visits_context(request, customer):
-    visits = Visit.objects.visible_to(request.user).filter(customer=customer)
+    # The file is visible (visible_customer), and a visit is visible with its file: the
+    # reverse relation reads them without this app importing the visits app.
+    visits = customer.visits.all()
     summary = visits.aggregate(count=Count("id"), total=Sum("amount"), last=Max("occurred_at"))
     if summary["count"]:
         summary["average"] = summary["total"] / summary["count"]
@@ -136,22 +146,23 @@ def visits_context(request, customer):
 def customer_detail(request, pk):
     customer = visible_customer(request, pk)
     user = request.user
+    can_edit = permissions.can(user, permissions.EDIT, customer)
     context = {
         "customer": customer,
         "title": customer.name,
         "tags": list(customer.tags.all()),
-        "mobile": customer.mobile if user.sees_full_mobile else customer.mobile_masked,
+        "mobile": masking.customer_mobile(user, customer),
         "regular_rows": field_rows(customer, ORG_FIELDS if customer.is_organisation else PERSON_FIELDS, user),
         "profile_rows": [row for row in field_rows(
             customer, ["special_requests"] if customer.is_organisation else PROFILE_FIELDS, user) if row[1]],
-        "can_edit": Customer.objects.editable_by(user).filter(pk=customer.pk).exists(),
+        "can_edit": can_edit,
         "organisation": customer.is_organisation,
     }
-    context.update(preferences_context(customer))
-    context.update(dates_context(customer))
+    context.update(preferences_context(request, customer))
+    context.update(dates_context(request, customer))
     context.update(notes_context(customer))
-    context.update(contacts_context(request, customer))
-    context.update(group_context(request, customer))
+    context.update(contacts_context(request, customer, can_edit=can_edit))
+    context.update(group_context(request, customer, can_edit=can_edit))
     context.update(visits_context(request, customer))
     context.update(history_context(request, customer))
     return render(request, "customers/detail.html", context)

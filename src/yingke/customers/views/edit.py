@@ -13,7 +13,8 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from yingke.core.roles import EDITORS, Role
+from yingke.core import permissions
+from yingke.core.roles import Role
 from yingke.customers import services
 from yingke.customers.forms import CustomerForm, QuickGuestForm, add_service_errors
 from yingke.customers.identity import normalize_mobile
@@ -28,16 +29,14 @@ def _posted(request):
 
 
 def _require_creator(user):
-    if user.role not in EDITORS or not user.property_ids():
+    if not permissions.creatable_properties(user):
         raise PermissionDenied(_("Your role may not create guest files."))
 
 
 def _editable_customer(request, pk) -> Customer:
-    customer = Customer.objects.editable_by(request.user).filter(pk=pk).select_related("property").first()
-    if customer is None:
-        # Visible but read-only: say so; not visible at all: 404, like any foreign id.
-        get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-        raise PermissionDenied(_("Your role may not change this file."))
+    """The file to edit: 404 when not visible, 403 when visible but read-only (core.permissions)."""
+    customer = get_object_or_404(Customer.objects.visible_to(request.user).select_related("property"), pk=pk)
+    permissions.require(request.user, permissions.EDIT, customer)
     return customer
 
 
@@ -58,6 +57,7 @@ def _check_all(form, customer, id_number):
 
 def _save(request, form, customer):
     """Run the service; on a ValidationError, put its messages on the form and roll back."""
+    creating = customer.pk is None
     try:
         with transaction.atomic():
             tags = services.tags_from_names(customer.property, form.tag_list())
@@ -65,6 +65,8 @@ def _save(request, form, customer):
                 request.user, customer, id_number=form.id_number_value(services.UNCHANGED), tags=tags,
             )
     except ValidationError as e:
+        if creating:
+            customer.pk = None  # rolled back: still a new file
         add_service_errors(form, e, {"tags": "tag_names"})
         return False
     return True

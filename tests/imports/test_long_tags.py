@@ -1,4 +1,4 @@
-"""Regression tests for review findings in the customer import (R-2.9)."""
+"""Tags in the customer import: one over 30 characters rejects its row, never shortened (R-12.4)."""
 
 from django.utils import translation
 
