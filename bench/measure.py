@@ -4,9 +4,9 @@ import json
 import os
 import random
 import re
-import statistics
 import sys
 import time
+from urllib.parse import quote
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yingke.settings")
 os.environ["YINGKE_AXES"] = "0"
@@ -125,12 +125,12 @@ def list_bench():
     gm = staff(Role.GENERAL_MANAGER)
     am = staff(Role.ACCOUNT_MANAGER)
     client = client_for(gm)
-    tag = Customer.tags.through.objects.values_list("tag_id", flat=True).first()
+    tag = Customer.tags.through.objects.values_list("tag__name", flat=True).first()
     views = {
         "first page": "/customers/",
-        "newest first": "/customers/?sort=-created",
+        "newest first": "/customers/?order=-created",
         "one account manager": f"/customers/?owner={am.id}",
-        "tag": f"/customers/?tag={tag}",
+        "tag": f"/customers/?tag={quote(str(tag))}",
     }
     out = {}
     for label, url in views.items():

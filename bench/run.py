@@ -32,7 +32,7 @@ def pg_answers() -> bool:
 
 
 def dataset_env(db: str, customers: int) -> dict:
-    env = dict(os.environ, LANG="en")
+    env = dict(os.environ, LANG="en", YINGKE_ALLOWED_HOSTS="testserver,localhost")
     name = f"{db}-{customers}"
     env["YINGKE_HOME"] = str(DATA / name)
     env.pop("DATABASE_URL", None)

@@ -46,6 +46,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fixed field-encryption key: a fresh clone has none, and the key is never made
+    # behind the user's back (see core/fieldkey.py).
+    settings.FIELD_KEY = "yingke-test-field-key-0123456789abcdef"
 
 
 def make_user(username, role, prop, manager=None):

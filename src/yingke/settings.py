@@ -1,9 +1,12 @@
 """Django settings. Everything comes from the environment:
 
-YINGKE_HOME   data directory (default ./var): SQLite database, secret keys, media
-DATABASE_URL  postgres://… switches from the embedded SQLite to PostgreSQL
-REDIS_URL     background jobs in Redis instead of SQLite
-YINGKE_DEBUG  1 for Django debug pages
+YINGKE_HOME           data directory (default ./var, mode 0700): SQLite database, keys, media
+YINGKE_FIELD_KEY      field-encryption key instead of $YINGKE_HOME/field_key (see core/fieldkey.py)
+DATABASE_URL          postgres://… switches from the embedded SQLite to PostgreSQL
+REDIS_URL             background jobs in Redis instead of SQLite
+YINGKE_ALLOWED_HOSTS  comma-separated host names the site answers to (default: localhost only)
+YINGKE_HTTPS          1 behind a TLS-terminating proxy (nginx): secure cookies, HSTS, X-Forwarded-Proto
+YINGKE_DEBUG          1 for Django debug pages
 """
 
 import os
@@ -11,18 +14,42 @@ from pathlib import Path
 
 import dj_database_url
 
-from yingke.home import home_dir, load_or_create_secret
+from yingke.home import home_dir, load_or_create_secret, private_file
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = home_dir()
 
 SECRET_KEY = os.environ.get("YINGKE_SECRET_KEY") or load_or_create_secret("secret_key", 50)
-# Master key for field encryption (ID numbers) and the blind index; see customers/crypto.py.
-FIELD_KEY = os.environ.get("YINGKE_FIELD_KEY") or load_or_create_secret("field_key", 44)
+# Master key for field encryption (ID numbers) and the blind index, when given in the
+# environment; otherwise $YINGKE_HOME/field_key, read (never created) by core/fieldkey.py.
+FIELD_KEY = os.environ.get("YINGKE_FIELD_KEY") or None
 
 DEBUG = os.environ.get("YINGKE_DEBUG") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("YINGKE_ALLOWED_HOSTS", "*").split(",") if h]
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("YINGKE_ALLOWED_HOSTS", "").split(",") if h.strip()] \
+    or LOCAL_HOSTS
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YINGKE_CSRF_ORIGINS", "").split(",") if o]
+# Exact ID-number lookups per member of staff per hour (R-12.2; customers/search.py).
+ID_LOOKUPS_PER_HOUR = int(os.environ.get("YINGKE_ID_LOOKUPS_PER_HOUR", "20"))
+CSRF_FAILURE_VIEW = "yingke.api.csrf.csrf_failure"  # JSON under /api/, Django's page elsewhere
+
+# Behind nginx (or another proxy) that terminates TLS and sets X-Forwarded-Proto and
+# X-Forwarded-For. Only safe when the app is reachable through that proxy alone (serve
+# listens on 127.0.0.1 by default).
+HTTPS = os.environ.get("YINGKE_HTTPS") == "1"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("YINGKE_HSTS_SECONDS", 365 * 24 * 3600))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (core/middleware.py): everything is vendored and served by us; no
+# inline script or style (R-12.1). /api/docs (django-ninja's Swagger UI) fits this policy too.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
+])
 
 INSTALLED_APPS = [
     # Our apps first: their templates and translations win over Django's for the same names.
@@ -46,7 +73,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "yingke.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yingke.core.middleware.FieldKeyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +104,20 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # that user from that address, not a whole office
 AXES_ENABLED = os.environ.get("YINGKE_AXES", "1") == "1"
 AXES_LOCKOUT_CALLABLE = "yingke.core.views.lockout"  # the login page with a lock-out message
+AXES_CLIENT_IP_CALLABLE = "yingke.core.auth_views.client_ip"  # the browser's address, also behind nginx
+AXES_USERNAME_FORM_FIELD = "username"
+# Never keep passwords in the failure log (the password-change form counts failures too).
+AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password1", "new_password2"]
+
+# Passwords (R-12.1): at least 10 characters, not a common password, not like the user's
+# names, not digits only. Django's messages come translated (zh-hans included).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "yingke.core.auth_views.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "display_name", "first_name", "last_name", "email")}},
+    {"NAME": "yingke.core.auth_views.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 TEMPLATES = [
     {
@@ -99,7 +142,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(HOME / "yingke.sqlite3"),
+            "NAME": str(private_file(HOME / "yingke.sqlite3")),  # 0600; SQLite gives -wal/-shm the same
             "OPTIONS": {
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
@@ -143,7 +186,8 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler"},
         # Exports and other sensitive reads (R-12.2) until a database audit store exists.
-        "audit": {"class": "logging.FileHandler", "filename": str(HOME / "audit.log"), "formatter": "audit",
+        "audit": {"class": "logging.FileHandler", "filename": str(private_file(HOME / "audit.log")),
+                  "formatter": "audit",
                   "delay": True},
     },
     "loggers": {"yingke.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False}},

@@ -1,7 +1,16 @@
+"""The site's URLs. Core (login, settings) knows no domain app: the home page and the
+search box, which show guest files, are wired here."""
+
 from django.urls import include, path
+
+from yingke.customers.views import home, search
 
 urlpatterns = [
     path("api/", include("yingke.api.urls")),
+    path("", home.home, name="home"),
+    path("search/", search.search_page, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
+    path("settings/tags/", include("yingke.customers.tag_urls")),
     path("", include("yingke.core.urls")),
     path("customers/", include("yingke.customers.urls")),
 ]

@@ -71,7 +71,6 @@ def test_patch_with_null_clears_text_and_id_number(world, api_as):
     ({"name": "王五", "birth_date": "1990-13-01"}, "birth_date"),
     ({"name": "王五", "agreed_room_rate": "abc"}, "agreed_room_rate"),
     ({"name": "王五", "nickname": "x"}, "nickname"),
-    ({"name": "王五", "customer_code": "C001"}, "customer_code"),
     ({"name": "王五", "tags": "VIP"}, "tags"),
     ({"name": "王五", "owner": "boss"}, "owner"),
     ({"name": "王五" * 60}, "name"),
@@ -98,9 +97,19 @@ def test_patch_bad_input_changes_nothing(world, api_as):
     url = f"/api/customers/{world.c_am1.pk}"
     api = api_as(world.gm)
     for payload in ({"job_title": "经理", "mobile": "abc"}, {"name": None}, {"property": "H2"},
-                    {"customer_code": "C002", "job_title": "x"}, {"tags": ["新"], "id_number": "123"}):
+                    {"tags": ["新"], "id_number": "123"}):
         response = api.patch(url, payload)
         assert response.status_code == 422, (payload, response.content)
+    response = api.patch(url, {"customer_code": "C002", "job_title": "x"})
+    assert response.status_code == 409 and "customer_code" in response.json()["errors"]
+    assert snapshot() == before
+
+
+def test_a_code_already_used_in_the_property_is_a_conflict(world, api_as):
+    """Valid input that the stored state forbids: 409 with the field, nothing stored."""
+    before = snapshot()
+    response = api_as(world.gm).post("/api/customers", {"name": "王五", "customer_code": "C001", "tags": ["新"]})
+    assert response.status_code == 409 and response.json()["errors"]["customer_code"]
     assert snapshot() == before
 
 

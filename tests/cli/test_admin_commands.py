@@ -63,7 +63,7 @@ def test_user_add(cli, settings):
         (("am1", "--role", "gm", "--property", "H1"), "已存在"),
         (("x", "--role", "gm", "--property", "NOPE"), "NOPE"),
         (("x", "--role", "account_manager", "--property", "H1", "--manager", "am1"), "不是销售经理"),
-        (("x", "--role", "gm", "--property", "H1", "--password", "short"), "8"),
+        (("x", "--role", "gm", "--property", "H1", "--password", "short"), "10"),
     ]:
         proc = cli("user", "add", *args)
         assert proc.returncode == 2, proc.output

@@ -111,7 +111,7 @@ def dates(world):
 
 @pytest.mark.parametrize("role, expected", [
     ("gm", ["单田芳", "张三"]), ("am1", ["张三"]), ("am2", ["单田芳"]), ("desk", ["单田芳", "张三"]),
-    ("admin", []), ("gm2", ["张珊"]),
+    ("gm2", ["张珊"]),
 ])
 def test_home_shows_upcoming_dates_of_visible_guests(client, world, dates, role, expected):
     client.force_login(getattr(world, role))
@@ -120,6 +120,15 @@ def test_home_shows_upcoming_dates_of_visible_guests(client, world, dates, role,
     upcoming = response.context["upcoming"]
     assert sorted(u["customer"].name for u in upcoming) == sorted(expected)
     assert all(0 <= u["in_days"] <= 7 for u in upcoming)
+
+
+def test_administrator_goes_from_home_to_the_settings(client, world, dates):
+    """Administrators see no guest files (R-1.2): their home is the configuration."""
+    client.force_login(world.admin)
+    response = client.get(HOME)
+    assert response.status_code == 302 and response["Location"] == "/settings/"
+    page = client.get("/settings/").content.decode()
+    assert "/customers/" not in page and 'name="q"' not in page  # no customer list, no search box
 
 
 def test_home_lists_lunar_dates_by_their_solar_day(client, world):
@@ -141,4 +150,4 @@ def test_404_and_403_pages_are_ours_and_translated(client, world):
     assert "单田芳" not in response.content.decode()
     client.force_login(world.sup)
     response = client.get(reverse("customers:edit", args=[world.c_am1.pk]))
-    assert response.status_code == 403 and "您的角色无权修改此档案" in response.content.decode()
+    assert response.status_code == 403 and "但不能修改其常规信息" in response.content.decode()

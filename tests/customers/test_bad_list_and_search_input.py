@@ -39,8 +39,8 @@ def test_bad_list_cursor_shows_the_first_page(client, world, token, param, sort)
 def test_good_list_cursor_still_pages(client, world, settings):
     settings.PAGE_SIZE = 2
     client.force_login(world.gm)
-    first = client.get(reverse("customers:list"), {"sort": "code"}).context["page"]
-    second = client.get(reverse("customers:list"), {"sort": "code", "after": first.next_cursor}).context["page"]
+    first = client.get(reverse("customers:list"), {"order": "code"}).context["page"]
+    second = client.get(reverse("customers:list"), {"order": "code", "after": first.next_cursor}).context["page"]
     assert [c.customer_code for c in second.rows] == ["C003", "C004"]
 
 

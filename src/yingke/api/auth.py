@@ -6,11 +6,11 @@ requests must pass Django's CSRF check (cookie + X-CSRFToken header).
 """
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from yingke.api.csrf import csrf_message
 from yingke.api.errors import ApiError
 from yingke.core.models import ApiToken
 
@@ -47,8 +47,7 @@ class SessionAuth(APIKeyCookie):
             return None
         if request.method not in SAFE_METHODS and not getattr(request, "_ninja_csrf_exempt", False):
             if check_csrf(request) is not None:
-                raise ApiError(403, _("CSRF check failed: send the X-CSRFToken header with the value of the "
-                                      "csrftoken cookie, or use an API token."))
+                raise ApiError(403, csrf_message())
         return user
 
     def authenticate(self, request, key):  # pragma: no cover - __call__ does the work

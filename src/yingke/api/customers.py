@@ -5,7 +5,6 @@ customers.services inside one transaction, so bad input changes nothing.
 """
 
 from enum import Enum
-from typing import Literal
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -20,11 +19,12 @@ from yingke.api.pagination import (
     MAX_OFFSET,
     Page,
     envelope,
+    filter_parameters,
+    filtered,
     keyset_page,
     offset_page,
 )
 from yingke.api.schemas import (
-    KIND,
     Clean,
     CustomerCreate,
     CustomerOut,
@@ -37,86 +37,70 @@ from yingke.api.schemas import (
     has_nul,
     nul_message,
 )
-from yingke.core.models import Property
-from yingke.core.roles import EDITORS, Role
+from yingke.core import permissions
+from yingke.core.models import Property, User
+from yingke.core.roles import Role
 from yingke.customers import services
+from yingke.customers.filters import CustomerFilterSet
 from yingke.customers.models import Customer
 from yingke.customers.search import search
 
 router = Router(tags=["customers"])
 
-# Keyset orderings for the list: name = primary pinyin, then id.
-ORDERINGS = {
-    "name": ("name_pinyin", "id"),
-    "-created": ("-created_at", "-id"),
-    "code": ("customer_code", "id"),
-}
 SEARCH_MAX = 100
-RELEASERS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
 
 
-class CustomerFilters(Clean):
+class CustomerListParams(Clean):
+    """Paging and the search box; the filters are customers.filters.CustomerFilterSet (shared with the UI)."""
+
     q: str | None = Field(None, description="Search box: mobile, last 4, name, pinyin, initials, ID, card.")
-    kind: KIND | None = None
-    owner: str | None = Field(None, description="'me', 'none' (shared pool) or a user id.")
-    tag: str | None = None
-    property: str | None = Field(None, description="Property code.")
-    order: Literal["name", "-created", "code"] = "name"
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=1000, description="The `next` link's cursor.")
 
 
 def _listing(qs):
     return qs.select_related("property", "owner").prefetch_related("tags")
 
 
-def _filtered(user, f: CustomerFilters):
-    qs = Customer.objects.visible_to(user)
-    if f.kind:
-        qs = qs.filter(kind=f.kind)
-    if f.owner:
-        if f.owner == "me":
-            qs = qs.filter(owner=user)
-        elif f.owner == "none":
-            qs = qs.filter(owner__isnull=True)
-        elif f.owner.isdigit() and len(f.owner) < 19:
-            qs = qs.filter(owner_id=int(f.owner))
-        else:
-            raise field_error("owner", _("Use 'me', 'none' or a user id."))
-    if f.tag:
-        qs = qs.filter(tags__name=f.tag.strip())
-    if f.property:
-        qs = qs.filter(property__code__iexact=f.property.strip())
-    return qs
-
-
 @router.get("/customers", response=Page[CustomerSummary], summary="List guest files",
             description="Filters combine; with `q` the results are ranked by the search box. "
-                        "Use `next` (a keyset cursor) to page through large lists.")
-def list_customers(request, filters: Query[CustomerFilters]):
+                        "Use `next` (a keyset cursor) to page through large lists.",
+            openapi_extra={"parameters": filter_parameters(CustomerFilterSet)})
+def list_customers(request, params: Query[CustomerListParams]):
     user = request.auth
-    qs = _filtered(user, filters)
+    filters = CustomerFilterSet(request.GET, user=user)
+    qs = filtered(filters)
 
     def ser(c):
         return customer_summary(c, user)
 
-    if filters.q and filters.q.strip():
-        hits = search(user, filters.q, limit=SEARCH_MAX)
+    if params.q and params.q.strip():
+        hits = search(user, params.q, limit=SEARCH_MAX)
         order = [h.customer.pk for h in hits]
         by_id = {c.pk: c for c in _listing(qs.filter(pk__in=order))}
         rows = [by_id[pk] for pk in order if pk in by_id]
-        return offset_page(request, rows, filters.limit, filters.offset, ser)
-    if filters.offset and not filters.cursor:
-        qs = _listing(qs).order_by(*ORDERINGS[filters.order])
-        return offset_page(request, qs, filters.limit, filters.offset, ser)
-    return keyset_page(request, _listing(qs), filters.order, ORDERINGS[filters.order], filters.limit,
-                       filters.cursor, ser)
+        return offset_page(request, rows, params.limit, params.offset, ser)
+    ordering = filters.ordering()
+    if params.offset and not params.cursor:
+        qs = _listing(qs).order_by(*ordering.order_by())
+        return offset_page(request, qs, params.limit, params.offset, ser)
+    return keyset_page(request, _listing(qs), ordering, params.limit, params.cursor, ser)
 
 
-@router.get("/customers/search", response=Page[SearchHitOut], summary="The search box",
-            description="Mobile (full or last 4), name, pinyin, initials, every reading of polyphonic "
-                        "characters, ID number, card number; best match first.")
+class SearchPage(Page[SearchHitOut]):
+    id_lookup_limited: bool = Field(False, description="The query looked like an ID number but your ID-number "
+                                                       "lookups for the hour are used up: ID numbers were not "
+                                                       "searched.")
+    mobile_prefix_refused: bool = Field(False, description="The query was the start of a mobile; your role finds "
+                                                           "mobiles only in full or by the last 4 digits.")
+    notices: list[str] = Field(default_factory=list, description="The same, in the request's language.")
+
+
+@router.get("/customers/search", response=SearchPage, summary="The search box",
+            description="Mobile (full, or the last 4 digits; a role that sees masked mobiles finds them only "
+                        "so), name, pinyin, initials, every reading of polyphonic characters, ID number "
+                        "(a limited number of lookups per hour, audited), card number; best match first.")
 def search_customers(request, q: str, limit: int = Query(20, ge=1, le=50)):
     user = request.auth
     if has_nul(q):
@@ -124,7 +108,8 @@ def search_customers(request, q: str, limit: int = Query(20, ge=1, le=50)):
     hits = search(user, q, limit=limit)
     prefetch_related_objects([h.customer for h in hits], "property", "tags")
     items = [{"score": h.score, "match": h.reason, "customer": customer_summary(h.customer, user)} for h in hits]
-    return envelope(items, len(items))
+    return {**envelope(items, len(items)), "id_lookup_limited": hits.id_lookup_limited,
+            "mobile_prefix_refused": hits.mobile_prefix_refused, "notices": hits.notices()}
 
 
 def _property_for(user, code: str | None) -> Property:
@@ -153,19 +138,15 @@ def apply_fields(customer: Customer, data: dict) -> None:
         setattr(customer, name, value)
 
 
-def _check_owner(user, customer: Customer, owner_id, creating: bool) -> None:
-    if owner_id == customer.owner_id and not creating:
-        return
+def _set_owner(customer: Customer, owner_id) -> None:
+    """Put the requested owner on the file; whether the actor may is the service's question."""
     if owner_id is None:
-        if creating or user.role in RELEASERS:
-            customer.owner = None
-            return
-    else:
-        owner = services.assignable_owners(user, customer.property).filter(pk=owner_id).first()
-        if owner is not None:
-            customer.owner = owner
-            return
-    raise field_error("owner", _("You cannot make this member of staff the account manager of this file."))
+        customer.owner = None
+        return
+    owner = User.objects.filter(pk=owner_id).first()
+    if owner is None:
+        raise field_error("owner", _("You cannot make this member of staff the account manager of this file."))
+    customer.owner = owner
 
 
 def _save(user, customer: Customer, data: dict, creating: bool) -> Customer:
@@ -174,7 +155,7 @@ def _save(user, customer: Customer, data: dict, creating: bool) -> Customer:
         id_number = ""
     tag_names = data.pop("tags", None)
     if "owner" in data:
-        _check_owner(user, customer, data.pop("owner"), creating)
+        _set_owner(customer, data.pop("owner"))
     elif creating and user.role == Role.ACCOUNT_MANAGER:
         customer.owner = user  # an account manager's new guest is their own
     apply_fields(customer, data)
@@ -186,25 +167,24 @@ def _save(user, customer: Customer, data: dict, creating: bool) -> Customer:
 def _detail(user, c: Customer) -> dict:
     """`c` with property and owner selected, as stored (re-read it after a write)."""
     prefetch_related_objects([c], "tags")
-    can_edit = Customer.objects.editable_by(user).filter(pk=c.pk).exists()
-    return customer_detail(c, user, can_edit)
+    return customer_detail(c, user, permissions.can(user, permissions.EDIT, c))
 
 
-def _reread(pk: int) -> Customer:
-    return Customer.objects.select_related("property", "owner").get(pk=pk)
+def _reread(user, pk: int) -> Customer:
+    """The file as stored, through the rule like every read: after a write that moved it
+    out of the user's sight (e.g. handed to another team) it is 404, not data."""
+    return visible_customer(user, pk)
 
 
 @router.post("/customers", response={201: CustomerOut, 403: ErrorOut, 422: ErrorOut}, summary="Create a guest file")
 def create_customer(request, payload: CustomerCreate):
     user = request.auth
-    if user.role not in EDITORS:
-        raise ApiError(403, _("Your role may not create guest files."))
     data = payload.model_dump(exclude_unset=True)
     prop = _property_for(user, data.pop("property", None))
     if data.get("kind") is None:
         data.pop("kind", None)
     customer = _save(user, Customer(property=prop), data, creating=True)
-    return Status(201, _detail(user, _reread(customer.pk)))
+    return Status(201, _detail(user, _reread(user, customer.pk)))
 
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="A guest file")
@@ -223,4 +203,4 @@ def update_customer(request, customer_id: int, payload: CustomerPatch):
         if required in data and data[required] is None:
             raise field_error(required, _("This field is required."))
     _save(user, customer, data, creating=False)
-    return _detail(user, _reread(customer.pk))
+    return _detail(user, _reread(user, customer.pk))

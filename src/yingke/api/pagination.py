@@ -1,22 +1,25 @@
-"""One page envelope for every list: {"count", "count_capped", "next", "items"}.
+"""One page envelope for every list: {"count", "count_capped", "next", "items"}; list filters.
 
 `count` is exact up to COUNT_CAP; beyond it the count stops at the cap and
 `count_capped` is true, so that a list over a million rows never runs a full COUNT.
 `next` is the URL of the following page or null. Large lists page by keyset cursor
-(`cursor=`), which stays fast at any depth; `offset=` is accepted for random access.
+(`cursor=`, core.pagination: the same paginator as the UI), which stays fast at any
+depth; `offset=` is accepted for random access.
+
+A list's filters are its django-filter FilterSet, shared with the UI: `filter_parameters`
+documents them in the OpenAPI schema, `filtered` answers invalid values with a 422.
 """
 
-import base64
-import binascii
-import datetime as dt
-import json
 from typing import Generic, TypeVar
 
-from django.db.models import Q
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Schema
 
-from yingke.api.errors import field_error
+from yingke.api.errors import ApiError, field_error, invalid_input
+from yingke.core import pagination as keyset
 
 T = TypeVar("T")
 COUNT_CAP = 1_000
@@ -33,8 +36,7 @@ class Page(Schema, Generic[T]):
 
 
 def capped_count(qs) -> tuple[int, bool]:
-    n = qs.order_by()[: COUNT_CAP + 1].count()
-    return (COUNT_CAP, True) if n > COUNT_CAP else (n, False)
+    return keyset.capped_count(qs, COUNT_CAP)
 
 
 def page_url(request, **params) -> str:
@@ -61,49 +63,46 @@ def offset_page(request, qs, limit: int, offset: int, serialize) -> dict:
     return envelope([serialize(r) for r in rows[:limit]], count, capped, next_url)
 
 
-# Keyset orderings: (field, tie-breaker). A leading '-' sorts descending.
-def _after(fields: tuple[str, str], values: list) -> Q:
-    (f1, f2), (v1, v2) = fields, values
-    op1 = "lt" if f1.startswith("-") else "gt"
-    op2 = "lt" if f2.startswith("-") else "gt"
-    n1, n2 = f1.lstrip("-"), f2.lstrip("-")
-    return Q(**{f"{n1}__{op1}": v1}) | Q(**{n1: v1, f"{n2}__{op2}": v2})
-
-
-def _encode(order: str, values: list) -> str:
-    raw = json.dumps([order] + [v.isoformat() if isinstance(v, dt.datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str, order: str, fields) -> list:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(data, list) or len(data) != 3 or data[0] != order:
-            raise ValueError
-        values = data[1:]
-        # Sort keys are never null; NUL and lone surrogates cannot reach PostgreSQL; ids fit in 64 bits.
-        if not isinstance(values[0], str) or "\x00" in values[0]:
-            raise ValueError
-        values[0].encode()
-        if isinstance(values[1], bool) or not isinstance(values[1], int) or not 0 <= values[1] < 2**63:
-            raise ValueError
-        if fields[0].lstrip("-").endswith("_at"):
-            values[0] = dt.datetime.fromisoformat(values[0])
-        return values
-    except (ValueError, TypeError, UnicodeError, binascii.Error, OverflowError):
-        raise field_error("cursor", _("This cursor is not valid; start again from the first page.")) from None
-
-
-def keyset_page(request, qs, order: str, fields: tuple[str, str], limit: int, cursor: str | None, serialize) -> dict:
-    """Page by a keyset cursor over `fields`; the count is capped."""
+def keyset_page(request, qs, ordering: keyset.Ordering, limit: int, cursor: str | None, serialize) -> dict:
+    """Page by a keyset cursor in `ordering`; the count is capped. A bad cursor is a 422."""
     count, capped = capped_count(qs)
-    qs = qs.order_by(*fields)
-    if cursor:
-        qs = qs.filter(_after(fields, _decode(cursor, order, fields)))
-    rows = list(qs[: limit + 1])
-    next_url = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        values = [getattr(last, f.lstrip("-")) for f in fields]
-        next_url = page_url(request, cursor=_encode(order, values), offset=None)
-    return envelope([serialize(r) for r in rows[:limit]], count, capped, next_url)
+    try:
+        page = keyset.keyset_page(qs, ordering, limit, after=cursor or "")
+    except keyset.InvalidCursor:
+        raise field_error("cursor", _("This cursor is not valid; start again from the first page.")) from None
+    next_url = page_url(request, cursor=page.next_cursor, offset=None) if page.has_next else None
+    return envelope([serialize(r) for r in page.rows], count, capped, next_url)
+
+
+# ---- filters ---------------------------------------------------------------------------
+
+def filtered(filterset):
+    """The filtered queryset, or a 422 naming each invalid filter."""
+    if filterset.is_bound and not filterset.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        raise ApiError(422, invalid_input(), errors)
+    return filterset.qs
+
+
+def filter_parameters(filterset_class) -> list[dict]:
+    """OpenAPI query parameters of a FilterSet's filters (for a route's `openapi_extra`)."""
+    params = []
+    for name, flt in filterset_class.base_filters.items():
+        field = flt.field_class(label=flt.label, **flt.extra)  # not flt.field: it would be cached
+        schema: dict = {"type": "string"}
+        values = getattr(field, "values", None)
+        if values is not None:
+            schema["enum"] = [*values, ""]  # empty: no filter (as a form sends it)
+        elif isinstance(field, forms.CharField):
+            if field.max_length:
+                schema["maxLength"] = field.max_length
+            schema["pattern"] = "^[^\\u0000]*$"  # Django refuses NUL (PostgreSQL cannot store it)
+            for validator in field.validators:
+                if isinstance(validator, RegexValidator) and not validator.inverse_match:
+                    inner = validator.regex.pattern.removeprefix("\\A").removesuffix("\\Z")
+                    schema["pattern"] = f"^(?:{inner})?$"  # empty: no filter
+        with translation.override("en"):
+            description = str(field.help_text or field.label or "")
+        params.append({"name": name, "in": "query", "required": False, "schema": schema,
+                       "description": description})
+    return params

@@ -9,7 +9,7 @@ from ninja.renderers import JSONRenderer
 
 from yingke.api import config, customers, file_parts, staff
 from yingke.api.auth import API_AUTH
-from yingke.api.errors import install
+from yingke.api.errors import JsonParser, document_errors, install
 
 DESCRIPTION = """
 REST API of Yingke (迎客).
@@ -19,18 +19,26 @@ REST API of Yingke (迎客).
 * **Permissions**: every list, search and detail shows only the guest files your role may see;
   a file you may not see is `404`.
 * **Lists**: `{"count", "count_capped", "next", "items"}`; follow `next` to page.
-* **Errors**: `{"detail": "…", "errors": {"field": ["message"]}}`; bad input changes nothing.
+* **Errors**: `{"detail": "…", "errors": {"field": ["message"]}}` for 400 (not JSON), 401, 403, 404,
+  409 (the current state forbids it, e.g. a duplicate code), 413 and 422 (bad input, each field named);
+  bad input changes nothing. Limits (lengths, patterns, ranges) are in the schemas.
 * **Language**: messages in Chinese; send `Accept-Language: en` for English.
 """
-
 
 
 class Utf8Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese as UTF-8, not \uXXXX escapes
 
 
-api = NinjaAPI(title="Yingke API", version="1", description=DESCRIPTION, urls_namespace="api", auth=API_AUTH,
-               renderer=Utf8Renderer())
+class YingkeAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """Every operation lists its JSON error answers (errors.document_errors), whichever
+        router it comes from."""
+        return document_errors(super().get_openapi_schema(**kwargs))
+
+
+api = YingkeAPI(title="Yingke API", version="1", description=DESCRIPTION, urls_namespace="api", auth=API_AUTH,
+                renderer=Utf8Renderer(), parser=JsonParser())
 install(api)
 
 

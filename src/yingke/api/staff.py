@@ -1,13 +1,35 @@
 """The logged-in member of staff and their API tokens."""
 
-from django.utils.translation import gettext as _
-from ninja import Router, Status
+import datetime as dt
 
-from yingke.api.errors import ApiError, not_found
-from yingke.api.schemas import ErrorOut, MeOut, NewTokenOut, TokenIn, TokenOut
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from yingke.api.errors import ApiError, ErrorOut, not_found
+from yingke.api.schemas import In, MeOut
 from yingke.core.models import ApiToken
 
 router = Router(tags=["staff"])
+
+
+class TokenIn(In):
+    name: str = Field("", max_length=100)
+    expires_in_days: int | None = Field(
+        None, ge=1, le=ApiToken.MAX_DAYS,
+        description="Days until the key stops working (1–3650); leave out for a key without expiry.")
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = Field(description="Updated at most once a minute.")
+    expires_at: dt.datetime | None = Field(description="After this moment the key is refused (401).")
+
+
+class NewTokenOut(TokenOut):
+    key: str = Field(description="The secret key; shown only once.")
 
 
 @router.get("/me", response=MeOut, summary="Who am I")
@@ -23,7 +45,7 @@ def me(request):
 
 def _token_out(t: ApiToken) -> dict:
     return {"id": t.pk, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
-            "last_used_at": t.last_used_at}
+            "last_used_at": t.last_used_at, "expires_at": t.expires_at}
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
@@ -35,8 +57,8 @@ def list_tokens(request):
              description="The key is returned once; only its hash is stored.")
 def create_token(request, payload: TokenIn):
     if ApiToken.objects.filter(user=request.auth).count() >= 20:
-        raise ApiError(422, _("You already have 20 tokens; delete one first."))
-    token, key = ApiToken.issue(request.auth, name=payload.name.strip())
+        raise ApiError(409, _("You already have 20 tokens; delete one first."))
+    token, key = ApiToken.issue(request.auth, name=payload.name.strip(), expires_in_days=payload.expires_in_days)
     return Status(201, {**_token_out(token), "key": key})
 
 

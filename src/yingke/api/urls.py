@@ -5,10 +5,12 @@ import functools
 from django.http import JsonResponse
 from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from yingke.api.root import api
 
 
+@csrf_exempt  # an unknown path is 404 whatever the method; it changes nothing
 def not_found(request, rest=""):
     return JsonResponse({"detail": _("Not found.")}, status=404, json_dumps_params={"ensure_ascii": False})
 
@@ -36,4 +38,4 @@ def _patterns():
 
 
 app_name = "api"
-urlpatterns = [*_patterns(), re_path(r"^(?P<rest>.*)$", not_found)]
+urlpatterns = [*_patterns(), re_path(r"^(?P<rest>[\s\S]*)$", not_found)]

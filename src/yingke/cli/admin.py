@@ -6,12 +6,13 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.cli.main import CliError, say
 
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-MIN_PASSWORD = 8
+GENERATED_LENGTH = 14
 
 
 def database_label() -> str:
@@ -29,8 +30,13 @@ def pending_migrations() -> list:
 
 
 def run_migrations(quiet: bool = False) -> int:
+    """Migrate, refusing a database written with another field-encryption key (R-12.1)
+    and setting up the key of a new installation."""
     from django.core.management import call_command
 
+    from yingke.cli.keys import check_before_migrate, ensure_after_migrate
+
+    check_before_migrate()
     count = len(pending_migrations())
     if count:
         call_command("migrate", interactive=False, verbosity=0)
@@ -39,6 +45,7 @@ def run_migrations(quiet: bool = False) -> int:
             say(_("Applied %(count)d database migrations (%(db)s).") % {"count": count, "db": database_label()})
         else:
             say(_("The database is up to date (%(db)s).") % {"db": database_label()})
+    ensure_after_migrate()
     return count
 
 
@@ -105,22 +112,39 @@ def property_list(args) -> int:
     return 0
 
 
-def ask_password() -> str:
+def password_problem(password: str, user) -> str | None:
+    """The password rules of settings.AUTH_PASSWORD_VALIDATORS, as one message (or None)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        return " ".join(e.messages)
+    return None
+
+
+def generate_password(user) -> str:
+    while True:
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(GENERATED_LENGTH))
+        if password_problem(password, user) is None:
+            return password
+
+
+def ask_password(user) -> str:
     for _attempt in range(3):
         first = getpass.getpass(_("Password: "))
         second = getpass.getpass(_("Password (again): "))
+        problem = password_problem(first, user)
         if first != second:
             say(_("The passwords differ; try again."), err=True)
-        elif len(first) < MIN_PASSWORD:
-            say(_("Use at least %(n)d characters.") % {"n": MIN_PASSWORD}, err=True)
+        elif problem:
+            say(problem, err=True)
         else:
             return first
     raise CliError(_("no password given."))
 
 
 def user_add(args) -> int:
-    from django.contrib.auth.password_validation import validate_password
-
     from yingke.core.models import User
     from yingke.core.roles import Role
 
@@ -131,22 +155,21 @@ def user_add(args) -> int:
     manager = get_user(args.manager) if args.manager else None
     if manager is not None and manager.role != Role.SALES_MANAGER:
         raise CliError(_("“%(username)s” is not a sales manager.") % {"username": manager.username})
+    user = User(username=args.username, role=args.role, display_name=args.name.strip(), manager=manager)
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as e:
+        raise CliError(first_error(e)) from None
     generated = False
     password = args.password
     if password is None:
         if sys.stdin.isatty():
-            password = ask_password()
+            password = ask_password(user)
         else:
-            password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
-            generated = True
-    user = User(username=args.username, role=args.role, display_name=args.name.strip(), manager=manager)
-    if len(password) < MIN_PASSWORD:
-        raise CliError(_("the password must have at least %(n)d characters.") % {"n": MIN_PASSWORD})
-    try:
-        validate_password(password, user)
-        user.full_clean(exclude=["password"])
-    except ValidationError as e:
-        raise CliError(first_error(e)) from None
+            password, generated = generate_password(user), True
+    problem = password_problem(password, user)  # R-12.1: length, common, like the user name, digits
+    if problem:
+        raise CliError(_("the password is not accepted: %(reason)s") % {"reason": problem})
     with transaction.atomic():
         user.set_password(password)
         user.save()
@@ -166,7 +189,14 @@ def token_add(args) -> int:
     user = get_user(args.username)
     if not user.is_active:
         raise CliError(_("user “%(username)s” is deactivated.") % {"username": user.username})
-    _token, key = ApiToken.issue(user, name=args.name)
+    days = getattr(args, "expires_in_days", None)
+    try:
+        token, key = ApiToken.issue(user, name=args.name, expires_in_days=days)
+    except ValidationError as e:
+        raise CliError(" ".join(e.messages)) from None
     say(_("New API key for %(username)s; it is shown only this once:") % {"username": user.username}, err=True)
+    if token.expires_at:
+        say(_("It expires on %(date)s.") % {"date": timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")},
+            err=True)
     say(key)
     return 0

@@ -4,7 +4,7 @@ import time
 
 from django.utils.translation import gettext as _
 
-from yingke.cli.admin import get_property, get_user, require_migrated
+from yingke.cli.admin import get_property, get_user
 from yingke.cli.main import EXIT_OK, EXIT_REJECTED, CliError, say
 from yingke.imports.pipeline import CREATED, REJECTED, UNCHANGED, UPDATED, FileError, Result, run_import
 
@@ -19,9 +19,10 @@ def describe_problem(file_name: str, result: Result, problem) -> str:
 
 
 def import_customers(args) -> int:
+    from yingke.cli.keys import require_field_key
     from yingke.imports.customers import CustomerImporter
 
-    require_migrated()
+    require_field_key()  # ID numbers are read and written: refuse a missing or wrong key (exit 2)
     prop = get_property(args.property)
     from yingke.core import permissions
 

@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("add", help=_("issue an API key for a member of staff (shown once)"))
     p.add_argument("username")
     p.add_argument("--name", default="", help=_("what the key is for"))
+    p.add_argument("--expires-in-days", type=int, metavar="N",
+                   help=_("days until the key stops working (1–3650; default: no expiry)"))
     p.set_defaults(handler=admin.token_add)
 
     p = sub.add_parser("demo", help=_("generate realistic demo data"),

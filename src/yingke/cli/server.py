@@ -40,6 +40,7 @@ def make_application(options: dict):
 
 
 def serve(args) -> int:
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
 
@@ -58,6 +59,9 @@ def serve(args) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     say(_("Yingke is serving on http://%(host)s:%(port)d/ — press Ctrl-C to stop.")
         % {"host": host, "port": args.port})
+    if settings.ALLOWED_HOSTS == settings.LOCAL_HOSTS and args.host not in ("127.0.0.1", "localhost", "::1"):
+        say(_("Note: only the names localhost and 127.0.0.1 are answered; list the names and addresses staff use "
+              "in YINGKE_ALLOWED_HOSTS (comma-separated)."), err=True)
     make_application({
         "bind": f"{host}:{args.port}",
         "workers": args.workers,

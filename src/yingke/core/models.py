@@ -1,9 +1,11 @@
 """Properties, outlets and staff (R-1.1, R-1.2)."""
 
+import datetime as dt
 import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -103,6 +105,12 @@ class User(AbstractUser):
         return permissions.sees_full_mobile(self)
 
     @property
+    def sees_customers(self) -> bool:
+        from yingke.core import permissions
+
+        return permissions.sees_customers(self)
+
+    @property
     def can_configure(self) -> bool:
         from yingke.core import permissions
 
@@ -118,6 +126,11 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    # last_used_at is written at most this often: an API call must not be a database write.
+    LAST_USED_PRECISION = dt.timedelta(minutes=1)
+    MAX_DAYS = 3650
 
     class Meta:
         verbose_name = _("API token")
@@ -130,19 +143,54 @@ class ApiToken(models.Model):
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
     @classmethod
-    def issue(cls, user, name=""):
+    def issue(cls, user, name="", expires_in_days: int | None = None):
+        """A new key for `user`, valid for `expires_in_days` days (1–3650) or until deleted."""
+        if expires_in_days is not None and not 1 <= expires_in_days <= cls.MAX_DAYS:
+            raise ValidationError({"expires_in_days": [
+                _("Give a number of days between 1 and %(max)d.") % {"max": cls.MAX_DAYS}]})
         key = "yk_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key))
+        now = timezone.now()
+        expires_at = now + dt.timedelta(days=expires_in_days) if expires_in_days else None
+        token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash_key(key),
+                                   created_at=now, expires_at=expires_at)
         return token, key
 
     @classmethod
     def authenticate(cls, key: str):
+        """The active user owning an unexpired `key`, or None. One read; last_used_at is
+        written only when it is older than LAST_USED_PRECISION."""
         token = cls.objects.select_related("user").filter(key_hash=cls.hash_key(key)).first()
-        if token is None or not token.user.is_active:
+        if token is None or not token.user.is_active or token.is_expired:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at >= cls.LAST_USED_PRECISION:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+class KeyFingerprint(models.Model):
+    """Fingerprint of a field-encryption key this database was written with (R-12.1).
+
+    Active rows (retired_at empty) are the keys a process may encrypt with; during
+    `yingke keys rotate` there are two. See core/fieldkey.py.
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("field-key fingerprint")
+        verbose_name_plural = _("field-key fingerprints")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.fingerprint[:12]
 
 
 class AuditEvent(models.Model):

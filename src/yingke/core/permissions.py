@@ -50,6 +50,7 @@ from yingke.core.roles import (
 )
 
 NOTHING = Q(pk__in=[])
+ALL_BUT_ADMIN = {r for r in Role if r != Role.ADMIN}
 
 
 class Action(StrEnum):
@@ -149,6 +150,11 @@ def sees_full_mobile(user) -> bool:
     return is_system(user) or (is_staff(user) and user.role in FULL_MOBILE)
 
 
+def sees_customers(user) -> bool:
+    """Whether any guest file can be visible to `user` (administrators see none, R-1.2)."""
+    return is_system(user) or (is_staff(user) and user.role in ALL_BUT_ADMIN)
+
+
 def sees_id_region(user) -> bool:
     """Whether the ID mask may keep its first characters (the region code).
 
@@ -173,6 +179,11 @@ def configurable_property_ids(user) -> list[int] | None:
     if not is_staff(user) or user.role not in CONFIGURERS:
         return []
     return user.property_ids()
+
+
+def may_create_property(actor) -> bool:
+    """Adding a property is a group-level configuration: superusers, administrators, SYSTEM."""
+    return is_system(actor) or (is_staff(actor) and (actor.is_superuser or actor.role == Role.ADMIN))
 
 
 # ---- actions ---------------------------------------------------------------------------

@@ -1,17 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from yingke.core import auth_views as auth_views_counted
 from yingke.core import views
-from yingke.customers.views import search as search_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", auth_views_counted.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", include("yingke.core.config_urls")),
-    path("search/", search_views.search_page, name="search"),
-    path("search/suggest/", search_views.search_suggest, name="search_suggest"),
 ]

@@ -1,43 +1,47 @@
 """Encryption at rest for ID numbers, with an exact-match blind index (R-12.1).
 
-Both keys are derived (HKDF-SHA256) from settings.FIELD_KEY, which lives in
-$YINGKE_HOME/field_key or the YINGKE_FIELD_KEY environment variable. Losing it makes
-the stored ID numbers unreadable: back it up with the database.
+The keys come from the field-encryption key ring (core/fieldkey.py: $YINGKE_HOME/field_key
+or YINGKE_FIELD_KEY, checked against the fingerprint stored in the database). Losing the
+key makes the stored ID numbers unreadable: back it up with the database.
+
+A stored value that cannot be decrypted (wrong or lost key, damaged row) must never end a
+request in a server error: read with try_decrypt() and show the value as unreadable.
 """
 
-import base64
-import hashlib
-import hmac
-from functools import cache
+from cryptography.fernet import InvalidToken
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
+from yingke.core import fieldkey
+from yingke.core.fieldkey import FieldKeyError
 
-
-def _derive(info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(settings.FIELD_KEY.encode())
-
-
-@cache
-def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derive(b"yingke id encryption")))
-
-
-@cache
-def _index_key() -> bytes:
-    return _derive(b"yingke id blind index")
+__all__ = ["FieldKeyError", "blind_index", "blind_indexes", "decrypt", "encrypt", "try_decrypt"]
 
 
 def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode() if value else ""
+    """Raises FieldKeyError when the key is missing or not the database's (never writes with it)."""
+    return fieldkey.for_writing().encrypt(value) if value else ""
 
 
 def decrypt(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode() if token else ""
+    """The plain value; raises FieldKeyError or cryptography's InvalidToken. See try_decrypt()."""
+    return fieldkey.require().decrypt(token) if token else ""
+
+
+def try_decrypt(token: str) -> str | None:
+    """The plain value ('' for no value), or None when it cannot be decrypted."""
+    if not token:
+        return ""
+    try:
+        return fieldkey.require().decrypt(token)
+    except (FieldKeyError, InvalidToken, ValueError, TypeError, AttributeError):
+        return None
 
 
 def blind_index(value: str) -> str:
     """Deterministic keyed hash of a normalised value: equal values, equal index."""
-    return hmac.new(_index_key(), value.encode(), hashlib.sha256).hexdigest() if value else ""
+    return fieldkey.for_writing().blind_index(value) if value else ""
+
+
+def blind_indexes(value: str) -> list[str]:
+    """The index of `value` under every key of the ring: search with `hash__in=` so that
+    rows not yet re-indexed by `yingke keys rotate` are still found during the rotation."""
+    return fieldkey.for_writing().blind_indexes(value) if value else []

@@ -6,9 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yingke.core.models import Outlet, Property, User
-from yingke.core.roles import PROPERTY_WIDE, Role
 from yingke.customers import services
-from yingke.customers.models import Customer, Note, Preference, SpecialDate, Tag
+from yingke.customers.models import Customer, Note, Preference, SpecialDate
 
 PERSON_ONLY = [
     "gender", "birth_date", "nationality", "id_type", "employer", "job_title", "marital_status",
@@ -18,19 +17,7 @@ ORG_ONLY = [
     "nature", "business", "legal_representative", "main_needs", "agreed_room_rate", "discount_rate",
     "payment_method", "credit_terms",
 ]
-OWNER_ROLES = [Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER]
 
-
-def add_service_errors(form, error: ValidationError, field_map: dict | None = None) -> None:
-    """Put the {field: [messages]} of a service's ValidationError onto `form`."""
-    field_map = field_map or {}
-    items = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
-    for field, messages in items:
-        name = field_map.get(field, field)
-        if name not in form.fields:
-            name = None
-        for message in messages:
-            form.add_error(name, message)
 
 
 def owner_choices(user, properties, keep=None):
@@ -40,14 +27,6 @@ def owner_choices(user, properties, keep=None):
     for prop in properties:
         ids.update(services.assignable_owners(user, prop).values_list("pk", flat=True))
     return User.objects.filter(pk__in=ids).order_by("display_name", "username")
-
-
-def filterable_owners(user, property_ids):
-    """Owners offered in the list filter: whoever owns files the user may see."""
-    if user.role in PROPERTY_WIDE:
-        staff = User.objects.filter(role__in=OWNER_ROLES, properties__in=property_ids).distinct()
-        return staff.order_by("display_name", "username")
-    return owner_choices(user, Property.objects.filter(pk__in=property_ids))
 
 
 def grouped_categories(blank=True):
@@ -100,9 +79,10 @@ class CustomerForm(forms.ModelForm):
         self.fields["name"].label = _("Customer name")
         self.fields["customer_code"].required = False
         self.fields["customer_code"].help_text = _("Leave empty to have a code generated.")
-        owners = owner_choices(user, [customer.property] if customer.property_id else props)
-        if owners.exists() and customer.owner_id:
-            owners = owner_choices(user, [customer.property], keep=customer.owner_id)
+        # A user of several properties chooses the property in this form: until then the
+        # owners of all of them are offered (the clean() below checks the pair).
+        owners = owner_choices(user, [customer.property] if customer.property_id else props,
+                               keep=customer.owner_id)
         if not owners.exists():
             del self.fields["owner"]  # front desk and supervisors: new files go to the shared pool
         else:
@@ -251,75 +231,6 @@ class ContactForm(forms.Form):
         if len(people) > 1:
             raise ValidationError(_("Several files match; use the customer code."))
         return people[0]
-
-
-class CustomerFilterForm(forms.Form):
-    SORTS = [
-        ("name", _("Name (pinyin)")),
-        ("-created", _("Newest first")),
-        ("created", _("Oldest first")),
-        ("code", _("Customer code")),
-    ]
-    YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
-
-    property = forms.ModelChoiceField(label=_("Property"), queryset=None, required=False,
-                                      empty_label=_("All properties"))
-    kind = forms.ChoiceField(label=_("Type"), required=False, choices=[("", _("All"))] + list(Customer.Kind.choices))
-    owner = forms.ChoiceField(label=_("Account manager"), required=False)
-    tag = forms.ModelChoiceField(label=_("Tag"), queryset=None, required=False, empty_label=_("Any"))
-    has_mobile = forms.ChoiceField(label=_("Has mobile"), required=False, choices=YES_NO)
-    gender = forms.ChoiceField(label=_("Gender"), required=False,
-                               choices=[("", _("Any"))] + list(Customer.Gender.choices))
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        ids = user.property_ids()
-        self.several_properties = len(ids) > 1
-        if self.several_properties:
-            self.fields["property"].queryset = user.properties.all()
-        else:
-            del self.fields["property"]
-        owners = [("", _("Anyone")), ("none", _("Unassigned (shared pool)"))]
-        owners += [(str(u.pk), u.label) for u in filterable_owners(user, ids)]
-        self.fields["owner"].choices = owners
-        tags = Tag.objects.filter(property_id__in=ids).select_related("property")
-        self.fields["tag"].queryset = tags
-        if self.several_properties:
-            self.fields["tag"].label_from_instance = lambda t: f"{t.name} ({t.property.code})"
-
-    def apply(self, qs):
-        """Filter a queryset that already went through visible_to(); invalid values are ignored."""
-        data = self._valid_data()
-        if data.get("property"):
-            qs = qs.filter(property=data["property"])
-        if data.get("kind"):
-            qs = qs.filter(kind=data["kind"])
-        owner = data.get("owner")
-        if owner == "none":
-            qs = qs.filter(owner__isnull=True)
-        elif owner:
-            qs = qs.filter(owner_id=int(owner))
-        if data.get("tag"):
-            qs = qs.filter(tags=data["tag"])
-        if data.get("has_mobile") == "yes":
-            qs = qs.exclude(mobile="")
-        elif data.get("has_mobile") == "no":
-            qs = qs.filter(mobile="")
-        if data.get("gender"):
-            qs = qs.filter(gender=data["gender"])
-        return qs
-
-    def get_sort(self):
-        return self._valid_data().get("sort") or "name"
-
-    def has_filters(self) -> bool:
-        return any(v for k, v in self._valid_data().items() if k != "sort")
-
-    def _valid_data(self) -> dict:
-        """The values that passed validation (each filter is applied on its own)."""
-        self.is_valid()
-        return getattr(self, "cleaned_data", {})
 
 
 class GroupLinkForm(forms.Form):

@@ -24,7 +24,8 @@ SURNAME_READINGS = {
     "蕃": ("pi",), "沈": ("shen",), "柏": ("bai",), "祭": ("zhai",), "眭": ("sui",), "藏": ("zang",),
 }
 MAX_COMBINATIONS = 32
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+HAN_CLASS = r"[\u3400-\u9fff\uf900-\ufaff]"
+HAN = re.compile(HAN_CLASS)
 
 
 def has_han(text: str) -> bool:
@@ -104,7 +105,7 @@ def search_keys(name: str) -> list[tuple[int, str]]:
     6 a later part of the name (so that 三丰 or 丰 finds 张三丰, Smith finds John Smith).
     """
     keys: dict[tuple[int, str], None] = {}
-    plain = clean_name(name).lower()
+    plain = name_key(name)
     if plain:
         keys[(1, plain[:100])] = None
         if has_han(plain):
@@ -139,3 +140,15 @@ def search_keys(name: str) -> list[tuple[int, str]]:
 
 def clean_name(name: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name or "")).strip()
+
+
+INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")  # zero-width spaces and joiners
+SPACE_BY_HAN = re.compile(f"(?<={HAN_CLASS}) | (?={HAN_CLASS})")
+
+
+def name_key(name: str) -> str:
+    """A name as the search box compares it, stored (kind 1) and typed alike: clean_name,
+    lower case, and no space next to a Chinese character. Staff type 毛 子轩, 曾　芳 (a
+    full-width space) or 毛  子轩, and other systems store names that way; all are 毛子轩.
+    Spaces between latin words stay (John Smith)."""
+    return SPACE_BY_HAN.sub("", clean_name(INVISIBLE.sub("", name or ""))).lower()

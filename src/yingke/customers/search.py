@@ -2,22 +2,36 @@
 reading of polyphonic characters, ID number, card number; best match first.
 
 Every lookup is an indexed equality or prefix range and is restricted by the
-permission rule in the same query.
+permission rule in the same query. Two more rules protect what a role sees masked
+(R-12.1, R-12.2):
+
+* Mobiles. A role that sees mobiles masked (permissions.sees_full_mobile) finds a guest
+  by the full number or its last 4 digits only; a prefix of 5–10 digits finds nothing
+  for it, or searching prefixes would spell out the hidden digits one by one.
+* ID numbers. An exact ID lookup confirms a guess, and a masked ID plus the birth date
+  leaves about nine candidates for a resident ID. So every search that looks up an ID
+  number is audited ("search.id_number": matched or not and the customers found, never
+  the number), and a member of staff gets at most settings.ID_LOOKUPS_PER_HOUR of them
+  an hour, counted in the audit table so the limit holds across processes; past it the
+  ID is not looked up and the result says so (`Results.id_lookup_limited`).
 """
 
 import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from yingke.core import permissions
+from yingke.core.models import AuditEvent
 from yingke.customers import crypto
-from yingke.customers.identity import clean_text, normalize_mobile
+from yingke.customers.identity import clean_text, normalize_mobile, parse_resident_id
 from yingke.customers.models import Customer, SearchKey
-from yingke.customers.pinyin import clean_name, has_han, latin_key
-from yingke.visits.models import Visit
+from yingke.customers.pinyin import has_han, latin_key, name_key
 
 # Score of a match by kind of key; exact matches of a key score `exact`, prefixes `prefix`.
 KEY_SCORES = {  # kind: (exact, prefix)
@@ -33,12 +47,51 @@ EXACT_KEYS = 2000  # exact matches considered for ranking
 RANK_POOL = 1000
 KIND_REASON = {1: "name", 2: "pinyin", 3: "initials", 4: "pinyin", 5: "initials", 6: "name"}
 
+ID_LOOKUP = "search.id_number"  # the audit action of an ID lookup
+ID_LOOKUP_WINDOW = dt.timedelta(hours=1)
+DEFAULT_ID_LOOKUPS_PER_HOUR = 20
+DOCUMENT = re.compile(r"[0-9A-Z]{5,20}")  # the stored form of every kind of ID number
+# What a mobile looks like while it is typed or pasted: never looked up as an ID number.
+MOBILE_SHAPE = re.compile(r"1\d{4,10}|86\d{11}|00\d{5,18}")
+
 
 @dataclass
 class Hit:
     customer: Customer
     score: int
     reason: str
+
+
+class Results(list):
+    """The hits, best first. `id_lookup_limited`: the query looked like an ID number but
+    the user's ID lookups for the hour are used up, so ID numbers were not searched.
+    `mobile_prefix_refused`: the query was the start of a mobile and the user's role
+    finds mobiles only in full or by the last 4 digits."""
+
+    id_lookup_limited = False
+    mobile_prefix_refused = False
+
+    def notices(self) -> list[str]:
+        """What to tell the user about this search (the page, the suggestions, the API)."""
+        out = [id_limit_message()] if self.id_lookup_limited else []
+        if self.mobile_prefix_refused and not self:
+            out.append(mobile_prefix_message())
+        return out
+
+
+def id_lookups_per_hour() -> int:
+    return getattr(settings, "ID_LOOKUPS_PER_HOUR", DEFAULT_ID_LOOKUPS_PER_HOUR)
+
+
+def mobile_prefix_message() -> str:
+    return _("Your role finds a guest by the whole mobile number or its last 4 digits, not by its first digits.")
+
+
+def id_limit_message() -> str:
+    """What the search page, the suggestions and the API say when the limit was reached."""
+    return _("ID numbers can be looked up %(limit)s times an hour and you have reached that limit, "
+             "so this search did not look for ID numbers; other matches are shown.") % {
+        "limit": id_lookups_per_hour()}
 
 
 def _upper_bound(q: str) -> str:
@@ -80,11 +133,51 @@ def _key_matches(user, q: str, kinds, limit: int) -> dict[int, tuple[int, str]]:
     return out
 
 
-def search(user, query: str, limit: int = 20) -> list[Hit]:
+def looks_like_id(upper: str, *, complete_only: bool = False) -> bool:
+    """Whether a query (upper case, no spaces) is searched as an ID number.
+
+    An ID number is stored as 5–20 letters and digits; a query of that shape with at least
+    one digit is looked up, unless it is shaped like a mobile being typed (all digits from
+    1 and at most 11 of them, or with the 86 / 00 prefixes). With `complete_only` (the
+    suggestions while typing) only a complete, valid resident ID is: every keystroke would
+    otherwise count as a lookup.
+    """
+    if complete_only:
+        try:
+            return parse_resident_id(upper).number == upper
+        except ValidationError:
+            return False
+    return (bool(DOCUMENT.fullmatch(upper)) and any(c.isdigit() for c in upper)
+            and not MOBILE_SHAPE.fullmatch(upper))
+
+
+def _id_lookup(user, visible, number: str, limit: int) -> list[int] | None:
+    """The ids of the visible customers with this ID number, audited; None when the user's
+    ID lookups for the hour are used up (then nothing found is returned)."""
+    if not permissions.is_staff(user) and not permissions.is_system(user):
+        return []  # sees no file: nothing to look up or to count
+    ids = list(visible.filter(id_number_hash__in=crypto.blind_indexes(number)).values_list("id", flat=True)[:limit])
+    # Record, then count the lookups recorded before this one, so that requests racing at
+    # the limit in several processes do not all pass (each insert commits at once).
+    event = AuditEvent.record(user, ID_LOOKUP, rows=len(ids), matched=bool(ids), customer_ids=ids, limited=False)
+    if permissions.is_staff(user):
+        used = AuditEvent.objects.filter(user=user, action=ID_LOOKUP, at__gte=timezone.now() - ID_LOOKUP_WINDOW,
+                                         id__lt=event.id, details__limited=False).count()
+        if used >= id_lookups_per_hour():
+            event.details["limited"] = True  # what it would have found stays in the audit, for the administrator
+            event.save(update_fields=["details"])
+            return None
+    return ids
+
+
+def search(user, query: str, limit: int = 20, *, complete_ids_only: bool = False) -> Results:
+    """The hits for `query`, best first. `complete_ids_only`: look up an ID number only when
+    the query is a complete resident ID (the suggestions under the box, sent while typing)."""
     query = "".join(ch for ch in (query or "")[:200] if ch.isprintable())  # no NUL or control characters
     q = clean_text(query)
+    results = Results()
     if not q:
-        return []
+        return results
     visible = Customer.objects.visible_to(user)
     found: dict[int, tuple[int, str]] = {}
 
@@ -94,38 +187,52 @@ def search(user, query: str, limit: int = 20) -> list[Hit]:
                 found[cid] = (score, reason)
 
     upper = q.upper()
-    if re.fullmatch(r"\+?\d{3,20}", q):
-        digits = q.lstrip("+")
+    phone = re.sub(r"[-().]", "", q)  # 138-1234-5678, (0852) …
+    if re.fullmatch(r"\+?\d{3,20}", phone):
+        digits = phone.lstrip("+")
         if len(digits) == 4:
             add(visible.filter(mobile_last4=digits).values_list("id", flat=True)[:limit * 2], 90, "mobile_last4")
         elif len(digits) >= 5:
             mobile = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
             try:  # stored form: 11 digits for the mainland, E.164 for other countries
-                candidates = {mobile, normalize_mobile(q if q.startswith(("+", "00")) else "+" + digits)}
+                candidates = {mobile, normalize_mobile(phone if phone.startswith(("+", "00")) else "+" + digits)}
             except ValidationError:
                 candidates = {mobile}
             add(visible.filter(mobile__in=candidates).values_list("id", flat=True)[:limit], 100, "mobile")
-            if len(mobile) < 11:
+            if len(mobile) < 11 and not permissions.sees_full_mobile(user):
+                results.mobile_prefix_refused = True  # only for roles that see the whole number (R-12.1)
+            elif len(mobile) < 11:
                 add(visible.filter(mobile__gte=mobile, mobile__lt=_upper_bound(mobile))
                     .values_list("id", flat=True)[:limit], 70, "mobile")
-    if re.fullmatch(r"[0-9A-Z]{5,20}", upper):
-        add(visible.filter(id_number_hash=crypto.blind_index(upper)).values_list("id", flat=True)[:limit], 100, "id")
+    is_card = False
     if re.fullmatch(r"[0-9A-Z-]{3,30}", upper):
-        add(visible.filter(card_no=upper).values_list("id", flat=True)[:limit], 100, "card")
-        add(visible.filter(customer_code=upper).values_list("id", flat=True)[:limit], 98, "card")
+        cards = list(visible.filter(card_no=upper).values_list("id", flat=True)[:limit])
+        codes = list(visible.filter(customer_code=upper).values_list("id", flat=True)[:limit])
+        add(cards, 100, "card")
+        add(codes, 98, "card")
+        is_card = bool(cards or codes)
+    # A card number or customer code that was found is what the user looked for: it is not
+    # also looked up (and counted) as an ID number.
+    if not is_card and looks_like_id(upper, complete_only=complete_ids_only):
+        ids = _id_lookup(user, visible, upper, limit)
+        if ids is None:
+            results.id_lookup_limited = True
+        else:
+            add(ids, 100, "id")
     if has_han(q):
-        name = clean_name(query).lower()
         kinds = [SearchKey.Kind.NAME, SearchKey.Kind.NAME_PART]
-        for cid, (score, reason) in _key_matches(user, name, kinds, limit).items():
+        for cid, (score, reason) in _key_matches(user, name_key(query), kinds, limit).items():
             add([cid], score, reason)
     else:
         letters = latin_key(q)
         if letters and not letters.isdigit():
+            # NAME_PART: a later word of a latin name (Smith finds John Smith).
             kinds = [SearchKey.Kind.PINYIN, SearchKey.Kind.INITIALS, SearchKey.Kind.PINYIN_OTHER,
-                     SearchKey.Kind.INITIALS_OTHER]
+                     SearchKey.Kind.INITIALS_OTHER, SearchKey.Kind.NAME_PART]
             for cid, (score, reason) in _key_matches(user, letters, kinds, limit).items():
                 add([cid], score, reason)
-    return _rank(visible, found, limit)
+    results.extend(_rank(visible, found, limit))
+    return results
 
 
 def _rank(visible, found: dict[int, tuple[int, str]], limit: int) -> list[Hit]:
@@ -138,8 +245,10 @@ def _rank(visible, found: dict[int, tuple[int, str]], limit: int) -> list[Hit]:
     pool = [cid for cid, (s, _r) in found.items() if s >= cut][:RANK_POOL]
     since = timezone.now() - dt.timedelta(days=365)
     # A correlated count per candidate walks the (customer, occurred_at) index; a join made
-    # PostgreSQL scan every visit (55 ms at 500,000 visits).
-    recent = (Visit.objects.filter(customer=OuterRef("pk"), occurred_at__gte=since).order_by()
+    # PostgreSQL scan every visit (55 ms at 500,000 visits). Visits are reached through the
+    # reverse relation so that customers never imports the visits app (visits imports us).
+    visit = Customer._meta.get_field("visits").related_model
+    recent = (visit._default_manager.filter(customer=OuterRef("pk"), occurred_at__gte=since).order_by()
               .values("customer").annotate(c=Count("*")).values("c"))
     facts = {cid: (n or 0, name, py) for cid, n, name, py in Customer.objects.filter(id__in=pool).annotate(
         n=Subquery(recent)).values_list("id", "n", "name", "name_pinyin")}

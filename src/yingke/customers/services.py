@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from yingke.core import permissions
 from yingke.core.permissions import AMEND, ANNOTATE, CREATE, EDIT, SEE, NotVisible
+from yingke.core.services import Conflict
 from yingke.customers import crypto
 from yingke.customers.identity import mask_id, normalize_id_number, normalize_mobile, parse_resident_id
 from yingke.customers.lunar import validate_spec
@@ -63,9 +64,9 @@ def normalise(customer: Customer, id_number=UNCHANGED) -> None:
             set_id_number(customer, id_number)
         except ValidationError as e:
             errors.setdefault("id_number", []).extend(e.messages)
-    elif customer.id_number_enc and customer.id_type == Customer.IdType.RESIDENT:
+    elif customer.id_number_enc and customer.id_type == Customer.IdType.RESIDENT and \
+            (rid := _stored_resident_id(customer)) is not None:
         # The stored ID is the authority on birth date and gender (R-2.9).
-        rid = parse_resident_id(crypto.decrypt(customer.id_number_enc))
         if customer.birth_date != rid.birth_date:
             errors.setdefault("birth_date", []).append(_("The date of birth does not match the ID card number."))
         if customer.gender != rid.gender:
@@ -102,9 +103,20 @@ def set_id_number(customer: Customer, raw) -> None:
     customer.id_number_masked = mask_id(number)
 
 
-def id_number_of(customer: Customer) -> str:
-    """The plain ID number; only for roles allowed to see it."""
-    return crypto.decrypt(customer.id_number_enc)
+def id_number_of(customer: Customer) -> str | None:
+    """The plain ID number ('' when none), or None when it cannot be decrypted (wrong key,
+    damaged value): callers treat that as "unknown", never as a server error."""
+    return crypto.try_decrypt(customer.id_number_enc)
+
+
+def _stored_resident_id(customer: Customer):
+    number = id_number_of(customer)
+    if not number:
+        return None
+    try:
+        return parse_resident_id(number)
+    except ValidationError:
+        return None
 
 
 @transaction.atomic
@@ -137,8 +149,7 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
         with transaction.atomic():
             customer.save()
     except IntegrityError:
-        raise ValidationError({"customer_code": [_("This customer code is already used in this property.")]}) \
-            from None
+        raise Conflict({"customer_code": [_("This customer code is already used in this property.")]}) from None
     if tags is not None:
         if any(t.property_id != customer.property_id for t in tags):
             raise ValidationError({"tags": [_("A tag of another property cannot be used here.")]})

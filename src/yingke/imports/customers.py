@@ -188,6 +188,8 @@ class CustomerImporter(Importer):
             if existing is None or not existing.id_number_enc:
                 return
             number = services.id_number_of(existing)
+            if not number:  # stored, but unreadable with this key: nothing to compare with
+                return
         else:
             number = id_number
         try:

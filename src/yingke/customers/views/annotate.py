@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingke.core import permissions
+from yingke.core.forms import add_service_errors
 from yingke.customers import services
 from yingke.customers.forms import (
     ContactForm,
@@ -23,7 +24,6 @@ from yingke.customers.forms import (
     NoteForm,
     PreferenceForm,
     SpecialDateForm,
-    add_service_errors,
 )
 from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
 from yingke.customers.views.detail import (

@@ -17,6 +17,7 @@ from yingke.core.models import Property, User
 from yingke.customers import masking
 from yingke.customers.lunar import describe
 from yingke.customers.models import ContactLink, Customer, Note, Preference, SpecialDate
+from yingke.customers.tags import TAG_REASON_PREFIX
 
 # Customer fields that are internal, derived or shown elsewhere.
 SKIP = {"id", "id_number_hash", "id_number_enc", "name_pinyin", "mobile_last4", "created_at", "created_by",
@@ -158,7 +159,13 @@ def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
             elif prev is not None:
                 for label, before, after in _diff(model, prev, r, skip, display):
                     changes.append(Change(r.history_date, who, "changed", subject, label, before, after))
-                if model is Customer and tags.get(prev.history_id) != tags.get(r.history_id):
+                if model is Customer and getattr(r, "history_change_reason", "") and \
+                        r.history_change_reason.startswith(TAG_REASON_PREFIX):
+                    # A tag renamed, merged or deleted in the configuration: snapshots point at
+                    # tag ids, so the stored reason says what happened.
+                    changes.append(Change(r.history_date, who, "changed", subject, _("tags"), "",
+                                          r.history_change_reason[len(TAG_REASON_PREFIX):]))
+                elif model is Customer and tags.get(prev.history_id) != tags.get(r.history_id):
                     changes.append(Change(r.history_date, who, "changed", subject, _("tags"),
                                           tags.get(prev.history_id, ""), tags.get(r.history_id, "")))
     changes.sort(key=lambda c: c.when, reverse=True)

@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
+from yingke.core.forms import add_service_errors
 from yingke.core.roles import Role
 from yingke.customers import services
-from yingke.customers.forms import CustomerForm, QuickGuestForm, add_service_errors
+from yingke.customers.forms import CustomerForm, QuickGuestForm
 from yingke.customers.identity import normalize_mobile
 from yingke.customers.models import Customer
 

@@ -25,24 +25,28 @@ REASONS = {
 }
 
 
-def _hits(request, limit):
+def _hits(request, limit, **options):
     # Control characters (NUL above all: PostgreSQL refuses it) are never part of a search.
     q = CONTROL.sub("", request.GET.get("q", "")).strip()[:MAX_QUERY]
-    hits = search(request.user, q, limit=limit) if q else []
+    hits = search(request.user, q, limit=limit, **options) if q else []
     for hit in hits:
         hit.reason_label = REASONS.get(hit.reason, hit.reason)
     return q, hits
 
 
+def _context(q, hits, **more):
+    return {"q": q, "hits": hits, "notices": hits.notices() if q else [], **more}
+
+
 @login_required
 def search_suggest(request):
-    """The dropdown under the search box (htmx)."""
-    q, hits = _hits(request, SUGGEST_LIMIT)
-    return render(request, "customers/_search_suggest.html", {"q": q, "hits": hits})
+    """The dropdown under the search box (htmx). It is sent while typing, so an ID number
+    is looked up (and counted, see customers.search) only once it is a complete resident ID."""
+    q, hits = _hits(request, SUGGEST_LIMIT, complete_ids_only=True)
+    return render(request, "customers/_search_suggest.html", _context(q, hits))
 
 
 @login_required
 def search_page(request):
     q, hits = _hits(request, PAGE_LIMIT)
-    context = {"q": q, "hits": hits, "limit": PAGE_LIMIT, "title": _("Search")}
-    return render(request, "customers/search.html", context)
+    return render(request, "customers/search.html", _context(q, hits, limit=PAGE_LIMIT, title=_("Search")))

@@ -1,0 +1,174 @@
+"""The customer list's filters and orderings, defined once (issue 11, point 6).
+
+The UI list, its count and its export, and the API list all read their query string
+through `CustomerFilterSet` (django-filter): one set of names, one validation, one
+mapping to the query. It starts from `Customer.objects.visible_to(user)`, so a filter can
+only narrow what the user may see (R-1.2). The UI renders `filterset.form` (selects whose
+choices depend on the user, loaded only when the form is drawn); the API documents the
+same filters from it (api.pagination.filter_parameters) and answers invalid values with a
+422 naming the field.
+
+    property    property code (case-insensitive)
+    kind        person | org
+    owner       me | none (the shared pool) | a user id
+    tag         tag name (in any of the user's properties)
+    has_mobile  yes | no
+    gender      a gender code
+    order       name | -created | created | code (the keyset ordering, not a filter)
+"""
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.choices import BaseChoiceIterator
+from django.utils.translation import gettext_lazy as _
+
+from yingke.core.models import Property, User
+from yingke.core.pagination import Ordering
+from yingke.core.permissions import assignable_owners
+from yingke.core.roles import PROPERTY_WIDE, Role
+from yingke.customers.models import Customer, Tag
+
+ORDERINGS = {o.name: o for o in (
+    Ordering("name", "name_pinyin"),  # index (property, name_pinyin, id)
+    Ordering("-created", "created_at", descending=True),  # index (property, -created_at, -id)
+    Ordering("created", "created_at"),
+    Ordering("code", "customer_code"),  # index (property, customer_code)
+)}
+DEFAULT_ORDER = "name"
+ORDER_CHOICES = [
+    ("name", _("Name (pinyin)")),
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+    ("code", _("Customer code")),
+]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+# Staff whose files a property-wide role finds in the owner filter.
+FILE_OWNERS = [Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER]
+
+
+class OneOfField(forms.ChoiceField):
+    """A choice whose error lists the accepted values (the API's wording), and which shows
+    `blank` as the empty option in the UI."""
+
+    def __init__(self, *, choices, blank=None, **kwargs):
+        self.values = [str(v) for v, _label in choices]
+        super().__init__(choices=([("", blank)] if blank else []) + list(choices), **kwargs)
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+        if value and value not in self.values:
+            raise forms.ValidationError(_("Choose one of: %(choices)s."), code="invalid_choice",
+                                        params={"choices": ", ".join(self.values)})
+
+
+class OneOf(django_filters.Filter):
+    field_class = OneOfField
+
+
+def filterable_owners(user, property_ids):
+    """Owners offered in the list filter: whoever owns files the user may see."""
+    if user.role in PROPERTY_WIDE:
+        staff = User.objects.filter(role__in=FILE_OWNERS, properties__in=property_ids).distinct()
+    else:
+        ids = set()
+        for prop in Property.objects.filter(pk__in=property_ids):
+            ids.update(assignable_owners(user, prop).values_list("pk", flat=True))
+        staff = User.objects.filter(pk__in=ids)
+    return staff.order_by("display_name", "username")
+
+
+class _Once(BaseChoiceIterator):
+    """Choices read from the database when first iterated, once (a Select iterates twice)."""
+
+    def __init__(self, load):
+        self.load, self.items = load, None
+
+    def __iter__(self):
+        if self.items is None:
+            self.items = list(self.load())
+        return iter(self.items)
+
+
+class FilterForm(forms.Form):
+    def has_filters(self) -> bool:
+        """Whether anything narrows the list (the sort does not)."""
+        if not self.is_bound:
+            return False
+        return any(self.data.get(name) for name in self.fields if name != "order")
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    property = django_filters.CharFilter(
+        field_name="property__code", lookup_expr="iexact", max_length=20, strip=False, label=_("Property"),
+        help_text=_("Property code."))
+    kind = OneOf(choices=Customer.Kind.choices, blank=_("All"), label=_("Type"))
+    owner = django_filters.CharFilter(
+        method="filter_owner", max_length=20, strip=False, label=_("Account manager"),
+        validators=[RegexValidator(r"\A(me|none|[0-9]{1,18})\Z", _("Use 'me', 'none' or a user id."))],
+        help_text=_("'me', 'none' (the shared pool) or a user id."))
+    tag = django_filters.CharFilter(field_name="tags__name", max_length=30, strip=False, label=_("Tag"),
+                                    help_text=_("Tag name."))
+    has_mobile = OneOf(choices=YES_NO, blank=_("Any"), method="filter_has_mobile", label=_("Has mobile"))
+    gender = OneOf(choices=Customer.Gender.choices, blank=_("Any"), label=_("Gender"))
+    order = OneOf(choices=ORDER_CHOICES, method="keep", label=_("Sort by"),
+                  help_text=_("The order of the list; pages follow it by keyset cursor."))
+
+    class Meta:
+        model = Customer
+        fields = []
+        form = FilterForm
+
+    def __init__(self, data=None, *, user, ui=False):
+        super().__init__(data or None, queryset=Customer.objects.visible_to(user))
+        self.user = user
+        self.several_properties = len(user.property_ids()) > 1
+        if ui:
+            self._ui_widgets()
+
+    # ---- the UI's selects (choices are read only when the form is drawn) ----------------
+
+    def _ui_widgets(self):
+        user, ids = self.user, self.user.property_ids()
+        # The template draws the property filter only for users of several properties.
+        self._select("property", lambda: [("", _("All properties"))] + [
+            (p.code, str(p)) for p in Property.objects.filter(pk__in=ids).order_by("code")])
+        self._select("owner", lambda: [("", _("Anyone")), ("none", _("Unassigned (shared pool)"))] + [
+            (str(u.pk), u.label) for u in filterable_owners(user, ids)])
+        self._select("tag", lambda: [("", _("Any"))] + [
+            (name, name) for name in
+            Tag.objects.filter(property_id__in=ids).order_by("name").values_list("name", flat=True).distinct()])
+
+    def _select(self, name, choices):
+        self.filters[name].extra["widget"] = forms.Select(choices=_Once(choices))
+
+    # ---- filters ---------------------------------------------------------------------
+
+    def filter_owner(self, qs, _name, value):
+        if value == "me":
+            return qs.filter(owner=self.user)
+        if value == "none":
+            return qs.filter(owner__isnull=True)
+        return qs.filter(owner_id=int(value))
+
+    def filter_has_mobile(self, qs, _name, value):
+        return qs.exclude(mobile="") if value == "yes" else qs.filter(mobile="")
+
+    def keep(self, qs, _name, _value):
+        return qs  # the paginator orders (see ordering())
+
+    # ---- for views and endpoints -------------------------------------------------------
+
+    def invalid(self) -> bool:
+        """Bound with a value that did not validate (unbound is valid: no filter)."""
+        return self.is_bound and not self.is_valid()
+
+    def ordering(self) -> Ordering:
+        value = self.form.cleaned_data.get("order") if self.is_bound and self.is_valid() else ""
+        return ORDERINGS[value or DEFAULT_ORDER]
+
+    def applied(self) -> dict:
+        """The valid, non-empty values (for the audit of an export)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None)}
