@@ -12,6 +12,8 @@ from yingke.customers.models import Preference, SpecialDate
 @pytest.fixture
 def items(world):
     c = world.c_am1
+    for i in range(3):  # preference and date ids must not coincide (SQLite restarts both at 1)
+        services.add_preference(world.gm, world.c_am2, "tea", f"占位{i}")
     theirs = services.add_preference(world.am1, c, "tea", "龙井")
     mine = services.add_preference(world.desk, c, "pillow", "低枕")
     date_theirs = services.save_special_date(world.am1, SpecialDate(customer=c, month=2, day=3))

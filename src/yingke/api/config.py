@@ -96,6 +96,13 @@ def _body(payload) -> dict:
     return {k: (v.value if hasattr(v, "value") else v) for k, v in payload.model_dump(exclude_unset=True).items()}
 
 
+def _in_property(request, qs, code):
+    """`qs` narrowed to the property with this code, one the user configures (else 404)."""
+    if not code:
+        return qs
+    return qs.filter(property=services.configurable_property(request.auth, code=code))
+
+
 def _not_null(data: dict, *fields) -> dict:
     for field in fields:
         if field in data and data[field] is None:
@@ -165,9 +172,7 @@ class OutletFilters(Paging):
 @router.get("/outlets", response={200: Page[ConfigOutletOut], 403: ErrorOut, 404: ErrorOut},
             summary="Outlets of the properties I configure")
 def list_outlets(request, filters: Query[OutletFilters]):
-    qs = services.configurable_outlets(request.auth)
-    if filters.property:
-        qs = qs.filter(property=services.configurable_property(request.auth, code=filters.property))
+    qs = _in_property(request, services.configurable_outlets(request.auth), filters.property)
     return offset_page(request, qs.order_by("property__code", "code"), filters.limit, filters.offset, _outlet_out)
 
 
@@ -321,9 +326,7 @@ class TagFilters(Paging):
 @router.get("/tags", response={200: Page[TagOut], 403: ErrorOut, 404: ErrorOut},
             summary="Tags of the properties I configure")
 def list_tags(request, filters: Query[TagFilters]):
-    qs = tag_services.configurable_tags(request.auth)
-    if filters.property:
-        qs = qs.filter(property=services.configurable_property(request.auth, code=filters.property))
+    qs = _in_property(request, tag_services.configurable_tags(request.auth), filters.property)
     return offset_page(request, qs, filters.limit, filters.offset, _tag_out)
 
 

@@ -56,7 +56,7 @@ def preferences_context(request, customer, form=None):
         "customer": customer,
         "room_prefs": [p for p in prefs if p.category in Preference.ROOM],
         "dining_prefs": [p for p in prefs if p.category not in Preference.ROOM],
-        "amendable": permissions.amendable(request.user, prefs),
+        "amendable_prefs": permissions.amendable(request.user, prefs),
         "pref_form": form or PreferenceForm(),
     }
 
@@ -70,7 +70,7 @@ def dates_context(request, customer, form=None):
         dates.append({"spec": spec, "described": describe(spec), "next": o.date, "in_days": o.days, "due": o.due})
     dates.sort(key=lambda d: d["next"])
     return {"customer": customer, "dates": dates, "date_form": form or SpecialDateForm(),
-            "amendable": permissions.amendable(request.user, specs)}
+            "amendable_dates": permissions.amendable(request.user, specs)}
 
 
 def notes_context(customer, form=None):
