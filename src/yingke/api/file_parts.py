@@ -93,7 +93,7 @@ def add_contact(request, customer_id: int, payload: ContactAdd):
                     from None
         link = services.link_contact(user, org, person, title=payload.title, is_primary=payload.is_primary)
     visible = set(Customer.objects.visible_to(user).filter(pk=person.pk).values_list("pk", flat=True))
-    return Status(201, contact_out(ContactLink.objects.select_related("person").get(pk=link.pk), user, visible))
+    return Status(201, contact_out(ContactLink.objects.visible_to(user).select_related("person").get(pk=link.pk), user, visible))
 
 
 @router.delete("/customers/{int:customer_id}/contacts/{int:person_id}", response={204: None, **ERRORS},
