@@ -87,3 +87,18 @@ def test_rule_is_one_query(filled, django_assert_num_queries):
     user.property_ids()  # the user's properties are read once per request
     with django_assert_num_queries(1):
         list(Preference.objects.visible_to(user))
+
+
+def test_who_can_be_responsible_for_files(world):
+    """OWN (R-6.1): active account and sales managers only; the same set assignment offers."""
+    from yingke.core import permissions
+
+    assert permissions.can(world.gm, permissions.OWN, world.am1)
+    assert permissions.can(world.gm, permissions.OWN, world.sm)
+    for staff in (world.desk, world.sup, world.admin, world.gm):
+        assert not permissions.can(world.gm, permissions.OWN, staff)
+    world.am3.is_active = False
+    world.am3.save(update_fields=["is_active"])
+    assert not permissions.can(world.gm, permissions.OWN, world.am3)
+    offered = set(permissions.assignable_owners(world.gm, world.h1))
+    assert offered == {world.sm, world.am1, world.am2}
