@@ -412,9 +412,6 @@ DETAIL_FIELDS = [
 ]
 
 
-def shown_mobile(mobile: str, user) -> str:
-    return masking.shown_mobile(user, mobile)
-
 
 def owner_out(owner) -> dict | None:
     if owner is None:
@@ -426,7 +423,7 @@ def customer_summary(c: Customer, user) -> dict:
     """Expects owner and property selected and tags prefetched."""
     return {
         "id": c.pk, "property": c.property.code, "customer_code": c.customer_code, "kind": c.kind,
-        "name": c.name, "gender": c.gender, "mobile": shown_mobile(c.mobile, user), "employer": c.employer,
+        "name": c.name, "gender": c.gender, "mobile": masking.customer_mobile(user, c), "employer": c.employer,
         "job_title": c.job_title, "card_no": c.card_no, "owner": owner_out(c.owner),
         "tags": sorted(t.name for t in c.tags.all()), "updated_at": c.updated_at,
     }

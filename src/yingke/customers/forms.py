@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from yingke.core import permissions
 from yingke.core.models import Outlet, Property, User
-from yingke.customers import services
 from yingke.customers.models import Customer, Note, Preference, SpecialDate
 
 PERSON_ONLY = [
@@ -21,11 +21,11 @@ ORG_ONLY = [
 
 
 def owner_choices(user, properties, keep=None):
-    """Staff `user` may make responsible for a file of any of `properties` (services.assignable_owners),
+    """Staff `user` may make responsible for a file of any of `properties` (permissions.assignable_owners),
     plus `keep` (the current owner, so that an unchanged form stays valid)."""
     ids = {keep} if keep else set()
     for prop in properties:
-        ids.update(services.assignable_owners(user, prop).values_list("pk", flat=True))
+        ids.update(permissions.assignable_owners(user, prop).values_list("pk", flat=True))
     return User.objects.filter(pk__in=ids).order_by("display_name", "username")
 
 
@@ -105,9 +105,6 @@ class CustomerForm(forms.ModelForm):
         drop = ORG_ONLY if data.get("kind") != Customer.Kind.ORGANISATION else PERSON_ONLY
         for name in drop:
             data.pop(name, None)
-        owner, prop = data.get("owner"), data.get("property")
-        if owner and prop and not services.assignable_owners(self.user, prop).filter(pk=owner.pk).exists():
-            self.add_error("owner", _("This account manager does not work for the chosen property."))
         return data
 
     def id_number_value(self, unchanged):

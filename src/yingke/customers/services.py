@@ -274,11 +274,6 @@ def unlink_contact(actor, link: ContactLink) -> None:
     link.delete()
 
 
-def assignable_owners(actor, property):
-    """Staff whom `actor` may make the account manager of a file in `property`."""
-    return permissions.assignable_owners(actor, property)
-
-
 def _set_group(actor, customer: Customer, group) -> None:
     customer.group_account = group
     _stamp(customer, actor)

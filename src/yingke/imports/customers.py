@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from yingke.core import permissions
 from yingke.core.models import User
-from yingke.core.roles import Role
+from yingke.core.roles import OWNER_ROLES
 from yingke.customers import services
 from yingke.customers.identity import parse_resident_id
 from yingke.customers.models import Customer, Tag
@@ -84,7 +84,6 @@ HINTS = {
 # Fields compared to tell an update from an unchanged row (the ciphertext changes on every save).
 COMPARED = [f.attname for f in Customer._meta.concrete_fields if f.attname not in ("id", "id_number_enc",
                                                                                    "updated_at")]
-OWNER_ROLES = (Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER)
 
 
 class CustomerImporter(Importer):
