@@ -379,12 +379,16 @@ class Generator:
             occasion = self.occasion(is_org)
             if occasion == "stay" and rooms is None:
                 occasion = "social"
+            stay = (None,) * 6
             if occasion == "stay":
                 outlet, covers = rooms, 1 + int(r.random() * 2)
                 nights = 1 + int(r.random() * 3)
-                amount = (380 + 20 * int(r.random() * 45)) * nights
-                at = dt.time(14 + int(r.random() * 8), int(r.random() * 60))
+                rate = 380 + 20 * int(r.random() * 45)
+                amount = rate * nights
+                at = dt.time(11 + int(r.random() * 2), int(r.random() * 60))  # checked out and paid
                 table = f"{3 + int(r.random() * 15)}{1 + int(r.random() * 30):02d}"
+                stay = (day - dt.timedelta(days=nights), day, nights, self.pick(D.ROOM_TYPES), Decimal(rate),
+                        self.pick(D.CHANNELS))
             else:
                 if occasion in ("wedding", "birthday") or (occasion == "hosting" and r.random() < 0.3):
                     outlet = banquet
@@ -406,10 +410,10 @@ class Generator:
                     table = f"A{1 + int(r.random() * max(outlet.capacity, 1)):02d}"
             key = (outlet.code, day)
             doc_seq[key] = doc_seq.get(key, 0) + 1
+            doc_no = f"{doc_prefix}{outlet.code}{day:%Y%m%d}{doc_seq[key]:04d}"
             rows.append((pid, outlet.pk, cid, dt.datetime.combine(day, at, tzinfo=tz),
                          Decimal(amount) + Decimal("0.50") * int(r.random() * 2), covers, table, occasion,
-                         f"{doc_prefix}{outlet.code}{day:%Y%m%d}{doc_seq[key]:04d}",
-                         owner if owner and r.random() < 0.8 else None))
+                         doc_no, doc_no, owner if owner and r.random() < 0.8 else None, self.now, *stay))
         return rows
 
     def occasion(self, is_org: bool) -> str:
@@ -468,7 +472,8 @@ def run_demo(code: str = "DEMO", customers: int = 3000, visits: int | None = Non
     earlier = Visit.objects.filter(property=prop).count()
     doc_prefix = f"R{earlier}-" if earlier else ""  # keeps document numbers unique on a second run
     visit_fields = ["property_id", "outlet_id", "customer_id", "occurred_at", "amount", "covers", "table_no",
-                    "occasion", "doc_no", "served_by_id"]
+                    "occasion", "doc_no", "doc_key", "served_by_id", "created_at", "arrival", "departure", "nights",
+                    "room_type", "rate", "channel"]
     done = 0
     while done < visits and activity and outlets:
         n = min(VISIT_CHUNK, visits - done)

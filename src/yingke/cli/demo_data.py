@@ -121,3 +121,5 @@ PERSON_OCCASIONS = [("family", 35), ("social", 28), ("business", 14), ("hosted",
                     ("wedding", 1), ("stay", 5)]
 ORG_OCCASIONS = [("hosting", 30), ("business", 34), ("government", 12), ("hosted", 8), ("social", 6),
                  ("stay", 10)]
+ROOM_TYPES = ["高级大床房", "高级双床房", "豪华大床房", "豪华双床房", "行政大床房", "商务套房", "豪华套房"]
+CHANNELS = ["前台散客", "协议单位", "携程", "美团", "飞猪", "官网", "电话预订", "旅行社"]

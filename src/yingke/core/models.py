@@ -25,6 +25,11 @@ class Property(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOTEL)
     time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Shanghai")
+    # Imports create an outlet named in a file on first sight, unless the outlets are strict.
+    outlets_strict = models.BooleanField(
+        _("outlets are fixed"), default=False,
+        help_text=_("When set, an import row naming an outlet that is not configured is rejected instead of "
+                    "creating the outlet."))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -23,6 +23,12 @@ but not theirs to change); `can(...)` answers the same question with a bool.
   own        – be the account manager of files (obj: the member of staff)
   export     – export customer lists and report tables (R-12.2)
   configure  – properties, outlets, staff, tags (obj: a property, or None for "any")
+  record     – enter a visit or stay on a visible file (obj: the file; R-3.3): the roles
+               that open files (EDITORS); correcting or voiding one is `amend` (obj: the
+               visit): editors of the file, or whoever recorded it
+  import     – run a file import into a property (obj: the property; R-3.2): general
+               managers and administrators of the property. Customer rows are then
+               written with the importer's own rights (create/edit per row)
 Assignment has a function of its own, `require_assign(actor, customer, owner)`; the
 staff an actor may assign are `assignable_owners(actor, property)`.
 
@@ -44,6 +50,7 @@ from yingke.core.roles import (
     EXPORTERS,
     FILE_EDITORS,
     FULL_MOBILE,
+    IMPORTERS,
     OWNER_ROLES,
     PROPERTY_WIDE,
     Role,
@@ -62,9 +69,11 @@ class Action(StrEnum):
     OWN = "own"
     EXPORT = "export"
     CONFIGURE = "configure"
+    RECORD = "record"
+    IMPORT = "import"
 
 
-SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE = Action
+SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT = Action
 
 
 class NotVisible(Http404):
@@ -261,6 +270,15 @@ def require(actor, action: Action, obj=None) -> None:
     elif action == EXPORT:
         if actor.role not in EXPORTERS:
             raise PermissionDenied(_("Your role may not export customer data."))
+    elif action == RECORD:
+        if not _visible(actor, obj):
+            raise NotVisible
+        if actor.role not in EDITORS:
+            raise PermissionDenied(_("Your role may not enter visits or stays."))
+    elif action == IMPORT:
+        if actor.role not in IMPORTERS or obj is None or (
+                not actor.is_superuser and obj.pk not in actor.property_ids()):
+            raise PermissionDenied(_("Your role may not import files into this property."))
     elif action == CONFIGURE:
         allowed = configurable_property_ids(actor)
         if allowed is not None and (not allowed or (obj is not None and obj.pk not in allowed)):

@@ -32,3 +32,5 @@ FILE_EDITORS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER, Role.ACCOUNT_MANAGER}
 OWNER_ROLES = {Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}
 # Roles that manage configuration (properties, outlets, staff).
 CONFIGURERS = {Role.ADMIN, Role.GENERAL_MANAGER}
+# Roles that run file imports into their properties (customers, visits, stays).
+IMPORTERS = {Role.GENERAL_MANAGER, Role.ADMIN}

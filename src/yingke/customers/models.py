@@ -51,6 +51,11 @@ class GroupAccount(models.Model):
         return self.name
 
 
+# Derived from visits (R-2.3); written only by visits.profile, kept out of the change history.
+PROFILE_FIELDS = ["visit_count", "total_spend", "average_spend", "first_visit_at", "last_visit_at", "stay_count",
+                  "nights", "refund_count", "refund_total", "consumption"]
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -140,9 +145,26 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Consumption profile (消费特征, R-2.3): derived from the file's visits and stays (voided
+    # ones excluded) by visits.profile after every import or edit; never typed in.
+    visit_count = models.PositiveIntegerField(_("visits"), default=0, editable=False)
+    total_spend = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=Decimal("0"),
+                                      editable=False)
+    average_spend = models.DecimalField(_("average spend"), max_digits=12, decimal_places=2, default=Decimal("0"),
+                                        editable=False)
+    first_visit_at = models.DateTimeField(_("first visit"), null=True, blank=True, editable=False)
+    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, editable=False)
+    stay_count = models.PositiveIntegerField(_("stays"), default=0, editable=False)
+    nights = models.PositiveIntegerField(_("nights"), default=0, editable=False)
+    refund_count = models.PositiveIntegerField(_("refunds"), default=0, editable=False)
+    refund_total = models.DecimalField(_("refunded"), max_digits=14, decimal_places=2, default=Decimal("0"),
+                                       editable=False)
+    # {"room_types": [[name, count], …], "outlets": [[name, count], …], "channels": [[name, count], …]}
+    consumption = models.JSONField(_("consumption"), default=dict, blank=True, editable=False)
 
     history = HistoricalRecords(
-        excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at"], m2m_fields=["tags"]
+        excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at", *PROFILE_FIELDS],
+        m2m_fields=["tags"],
     )
     objects = CustomerQuerySet.as_manager()
 
@@ -161,6 +183,9 @@ class Customer(models.Model):
             models.Index(fields=["property", "customer_code"], name="cust_prop_code"),
             models.Index(fields=["owner", "name_pinyin", "id"], name="cust_owner_pinyin"),
             models.Index(fields=["property", "kind", "name_pinyin", "id"], name="cust_prop_kind_pinyin"),
+            models.Index(fields=["property", "last_visit_at", "id"], name="cust_prop_last_visit"),
+            models.Index(fields=["property", "total_spend", "id"], name="cust_prop_spend"),
+            models.Index(fields=["property", "visit_count", "id"], name="cust_prop_visit_count"),
         ]
 
     def __str__(self):
@@ -343,3 +368,49 @@ class SearchKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.get_kind_display()})"
+
+
+class MergeRecord(models.Model):
+    """A file merged into another (R-2.8). The merged-away file is gone; its id and code
+    answer with the survivor (URL and API), and this row says who merged what, when."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="+", verbose_name=_("property"))
+    merged_id = models.BigIntegerField(_("merged file id"), unique=True)
+    merged_code = models.CharField(_("merged file code"), max_length=30)
+    merged_name = models.CharField(_("merged file name"), max_length=100)
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merged_from",
+                                 verbose_name=_("kept file"))
+    merged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("merged by"))
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    # field name → "kept" | "merged": whose value the survivor carries after the merge
+    choices = models.JSONField(default=dict, blank=True)
+    # relation label → number of rows moved to the survivor
+    moved = models.JSONField(default=dict, blank=True)
+    # the merged-away file's regular information as it was (ID number masked, never in clear)
+    snapshot = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self):
+        return f"{self.merged_code} → {self.survivor_id}"
+
+
+class DuplicateDismissal(models.Model):
+    """Two files someone checked and found to be different people (R-2.8); the pair is not
+    proposed again. customer_a is always the lower id."""
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer_a", "customer_b"], name="duplicate_dismissal_unique_pair"),
+            models.CheckConstraint(condition=models.Q(customer_a__lt=models.F("customer_b")),
+                                   name="duplicate_dismissal_ordered_pair"),
+        ]
