@@ -13,4 +13,7 @@ urlpatterns = [
     path("settings/tags/", include("yingke.customers.tag_urls")),
     path("", include("yingke.core.urls")),
     path("customers/", include("yingke.customers.urls")),
+    path("duplicates/", include("yingke.customers.duplicate_urls")),
+    path("visits/", include("yingke.visits.urls")),
+    path("imports/", include("yingke.imports.urls")),
 ]

@@ -7,7 +7,7 @@ through the row-level permission rule (customers/queries.py).
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from yingke.api import config, customers, file_parts, staff
+from yingke.api import config, customers, duplicates, file_parts, imports, staff, visits
 from yingke.api.auth import API_AUTH
 from yingke.api.errors import JsonParser, document_errors, install
 
@@ -51,3 +51,6 @@ api.add_router("", staff.router)
 api.add_router("", customers.router)
 api.add_router("", file_parts.router)
 api.add_router("", config.router)
+api.add_router("", visits.router)
+api.add_router("", imports.router)
+api.add_router("", duplicates.router)

@@ -32,7 +32,15 @@ from yingke.core.models import Outlet, Property, User
 from yingke.core.roles import Role
 from yingke.customers import crypto
 from yingke.customers.identity import id_check_char, mask_id
-from yingke.customers.models import ContactLink, Customer, Note, Preference, SearchKey, SpecialDate, Tag
+from yingke.customers.models import (
+    ContactLink,
+    Customer,
+    Note,
+    Preference,
+    SearchKey,
+    SpecialDate,
+    Tag,
+)
 from yingke.customers.pinyin import primary_pinyin, search_keys
 from yingke.visits.models import Visit
 
@@ -73,6 +81,12 @@ def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
     objs = [opts.get_field(f) for f in fields]
     cols = ", ".join(qn(f.column) for f in objs)
     table = qn(opts.db_table)
+    jsons = [i for i, f in enumerate(objs) if f.get_internal_type() == "JSONField"]
+    if jsons:  # JSON travels as text to COPY and to SQLite alike
+        rows = [list(r) for r in rows]
+        for r in rows:
+            for i in jsons:
+                r[i] = json.dumps(r[i], ensure_ascii=False)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -379,7 +393,7 @@ class Generator:
             occasion = self.occasion(is_org)
             if occasion == "stay" and rooms is None:
                 occasion = "social"
-            stay = (None,) * 6
+            stay = (None, None, None, "", None, "")
             if occasion == "stay":
                 outlet, covers = rooms, 1 + int(r.random() * 2)
                 nights = 1 + int(r.random() * 3)
@@ -413,7 +427,7 @@ class Generator:
             doc_no = f"{doc_prefix}{outlet.code}{day:%Y%m%d}{doc_seq[key]:04d}"
             rows.append((pid, outlet.pk, cid, dt.datetime.combine(day, at, tzinfo=tz),
                          Decimal(amount) + Decimal("0.50") * int(r.random() * 2), covers, table, occasion,
-                         doc_no, doc_no, owner if owner and r.random() < 0.8 else None, self.now, *stay))
+                         doc_no, doc_no, owner if owner and r.random() < 0.8 else None, self.now, *stay, ""))
         return rows
 
     def occasion(self, is_org: bool) -> str:
@@ -473,7 +487,7 @@ def run_demo(code: str = "DEMO", customers: int = 3000, visits: int | None = Non
     doc_prefix = f"R{earlier}-" if earlier else ""  # keeps document numbers unique on a second run
     visit_fields = ["property_id", "outlet_id", "customer_id", "occurred_at", "amount", "covers", "table_no",
                     "occasion", "doc_no", "doc_key", "served_by_id", "created_at", "arrival", "departure", "nights",
-                    "room_type", "rate", "channel"]
+                    "room_type", "rate", "channel", "void_reason"]
     done = 0
     while done < visits and activity and outlets:
         n = min(VISIT_CHUNK, visits - done)

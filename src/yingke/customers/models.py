@@ -414,3 +414,6 @@ class DuplicateDismissal(models.Model):
             models.CheckConstraint(condition=models.Q(customer_a__lt=models.F("customer_b")),
                                    name="duplicate_dismissal_ordered_pair"),
         ]
+
+    def __str__(self):
+        return f"{self.customer_a_id} ≠ {self.customer_b_id}"

@@ -86,3 +86,6 @@ class ImportProblem(models.Model):
         verbose_name_plural = _("rejected rows")
         ordering = ["run", "line", "id"]
         indexes = [models.Index(fields=["run", "line"], name="importproblem_run_line")]
+
+    def __str__(self):
+        return f"{self.line}: {self.reason}"

@@ -11,6 +11,7 @@ A voided visit stays in the history and counts nowhere (voided_at is set).
 """
 
 import builtins
+import uuid
 
 from django.db import models
 from django.utils import timezone
@@ -85,6 +86,15 @@ class Visit(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} ¥{self.amount}"
+
+    def save(self, *args, **kwargs):
+        # Entered by hand: the document number is the key; without one, a random token (an
+        # import sets the key itself, from the document number or the row's content).
+        if self.doc_no:
+            self.doc_key = self.doc_no
+        elif not self.doc_key:
+            self.doc_key = "#" + uuid.uuid4().hex
+        super().save(*args, **kwargs)
 
     @builtins.property
     def is_stay(self) -> bool:

@@ -1,0 +1,5 @@
+"""API: duplicates."""
+
+from ninja import Router
+
+router = Router(tags=["duplicates"])

@@ -1,0 +1,5 @@
+"""API: imports."""
+
+from ninja import Router
+
+router = Router(tags=["imports"])

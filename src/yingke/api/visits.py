@@ -1,0 +1,5 @@
+"""API: visits."""
+
+from ninja import Router
+
+router = Router(tags=["visits"])

@@ -1,0 +1,6 @@
+"""duplicates URLs."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "duplicates"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+"""imports URLs."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "imports"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+"""visits URLs."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "visits"
+urlpatterns: list = []
