@@ -160,7 +160,7 @@ def test_only_group_administrators_add_properties(world, api_as):
                                                            "time_zone": "Asia/Urumqi"})
     assert created.status_code == 201
     assert created.json() == {"id": created.json()["id"], "code": "H3", "name": "迎客度假村", "kind": "hotel",
-                              "time_zone": "Asia/Urumqi", "outlets": 0, "staff": 1}
+                              "time_zone": "Asia/Urumqi", "outlets_strict": False, "outlets": 0, "staff": 1}
     assert api_as(world.admin).post("/api/properties", {"code": "h3", "name": "x"}).status_code == 422
     assert api_as(world.gm).post("/api/properties", {"code": "H4", "name": "x"}).status_code == 403
     assert not Property.objects.filter(code="H4").exists()
@@ -250,3 +250,14 @@ def test_schema_types_are_kept_strictly(world, api_as):
     bar = next(o for o in outlet if o["code"] == "BAR")
     assert client.patch(f"/api/outlets/{bar['id']}", {"kind": None}).status_code == 422
     assert client.patch(f"/api/staff/{world.am1.pk}", {"is_active": None}).status_code == 422
+
+
+def test_strict_outlets_are_set_by_whoever_configures_the_property(world, api_as):
+    assert api_as(world.gm).patch(f"/api/properties/{world.h1.pk}", {"outlets_strict": True}).json()[
+        "outlets_strict"] is True
+    world.h1.refresh_from_db()
+    assert world.h1.outlets_strict
+    assert api_as(world.gm).patch(f"/api/properties/{world.h1.pk}", {"outlets_strict": None}).status_code == 422
+    assert api_as(world.sm).patch(f"/api/properties/{world.h1.pk}", {"outlets_strict": False}).status_code in (403, 404)
+    world.h1.refresh_from_db()
+    assert world.h1.outlets_strict

@@ -13,7 +13,7 @@ from yingke.customers.services import link_group_files, unlink_group_file
 @pytest.fixture
 def orgs(world):
     a = make_customer(world.h1, "ORG1", "迎客科技有限公司", kind=Customer.Kind.ORGANISATION, owner=world.am1)
-    b = make_customer(world.h2, "K9", "迎客科技有限公司", kind=Customer.Kind.ORGANISATION, owner=world.am_h2)
+    b = make_customer(world.h2, "K9-H2", "迎客科技有限公司", kind=Customer.Kind.ORGANISATION, owner=world.am_h2)
     world.gm.properties.add(world.h2)  # a group general manager
     return a, b
 
@@ -60,17 +60,17 @@ def test_page_lists_only_visible_linked_files(world, orgs):
     a, b = orgs
     client = Client()
     client.force_login(world.gm)
-    response = client.post(f"/customers/{a.pk}/group/", {"property": world.h2.pk, "customer_code": "k9"})
+    response = client.post(f"/customers/{a.pk}/group/", {"property": world.h2.pk, "customer_code": "k9-h2"})
     assert response.status_code == 302
     b.refresh_from_db()
     assert b.group_account_id is not None
     page = client.get(f"/customers/{a.pk}/").content.decode()
-    assert "K9" in page
+    assert "K9-H2" in page
     # am1 sees ORG1 but not H2's file: it is counted, not shown.
     am = Client()
     am.force_login(world.am1)
     page = am.get(f"/customers/{a.pk}/").content.decode()
-    assert "K9" not in page and f"/customers/{b.pk}/" not in page
+    assert "K9-H2" not in page and f"/customers/{b.pk}/" not in page
 
 
 def test_link_needs_a_file_the_user_may_edit(world, orgs):
@@ -83,4 +83,4 @@ def test_link_needs_a_file_the_user_may_edit(world, orgs):
     assert not GroupAccount.objects.exists()
     sup = Client()
     sup.force_login(world.sup)
-    assert sup.post(f"/customers/{a.pk}/group/", {"property": world.h2.pk, "customer_code": "K9"}).status_code == 403
+    assert sup.post(f"/customers/{a.pk}/group/", {"property": world.h2.pk, "customer_code": "K9-H2"}).status_code == 403

@@ -65,6 +65,8 @@ class ConfigPropertyPatch(In):
     name: str = Field(None, max_length=100, pattern=TEXT)
     kind: PROPERTY_KIND = None
     time_zone: TIME_ZONE = None
+    outlets_strict: bool = Field(None, description="Imports reject rows naming an outlet that is not configured "
+                                                   "(instead of creating it).")
 
 
 class ConfigPropertyOut(Schema):
@@ -73,6 +75,7 @@ class ConfigPropertyOut(Schema):
     name: str
     kind: str
     time_zone: str
+    outlets_strict: bool
     outlets: int
     staff: int = Field(description="Active staff who work there.")
 
@@ -80,7 +83,7 @@ class ConfigPropertyOut(Schema):
 def _property_out(p: Property) -> dict:
     """`p` from _with_counts()."""
     return {"id": p.pk, "code": p.code, "name": p.name, "kind": p.kind, "time_zone": p.time_zone,
-            "outlets": p.n_outlets, "staff": p.n_staff}
+            "outlets_strict": p.outlets_strict, "outlets": p.n_outlets, "staff": p.n_staff}
 
 
 def _reread_property(pk) -> dict:
@@ -125,10 +128,11 @@ def create_property(request, payload: ConfigPropertyIn):
 
 
 @router.patch("/properties/{int:property_id}", response={200: ConfigPropertyOut, **ERRORS},
-              summary="Change a property", description="Name, kind, time zone; the code is set once.")
+              summary="Change a property",
+              description="Name, kind, time zone, strict outlets; the code is set once.")
 def update_property(request, property_id: int, payload: ConfigPropertyPatch):
     prop = services.configurable_property(request.auth, pk=property_id)
-    data = _not_null(_body(payload), "name", "kind", "time_zone")
+    data = _not_null(_body(payload), "name", "kind", "time_zone", "outlets_strict")
     services.update_property(request.auth, prop, **data)
     return _reread_property(prop.pk)
 

@@ -24,11 +24,15 @@ class PropertyForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Property.Kind.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_tz_choices, initial="Asia/Shanghai",
                                   help_text=_("Dates of visits and reminders follow the property's local time."))
+    outlets_strict = forms.BooleanField(label=Property._meta.get_field("outlets_strict").verbose_name, required=False,
+                                        help_text=Property._meta.get_field("outlets_strict").help_text)
 
     def __init__(self, *args, creating=False, **kwargs):
         super().__init__(*args, **kwargs)
         if not creating:
             del self.fields["code"]
+        else:
+            del self.fields["outlets_strict"]
 
 
 class OutletForm(forms.Form):

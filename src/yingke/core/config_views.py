@@ -104,7 +104,8 @@ def property_create(request):
 @login_required
 def property_detail(request, pk):
     prop = services.configurable_property(request.user, pk=pk)
-    initial = {"name": prop.name, "kind": prop.kind, "time_zone": prop.time_zone}
+    initial = {"name": prop.name, "kind": prop.kind, "time_zone": prop.time_zone,
+               "outlets_strict": prop.outlets_strict}
     form = PropertyForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         if _try(form, services.update_property, request.user, prop, **form.cleaned_data) is not None:

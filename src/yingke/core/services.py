@@ -139,7 +139,8 @@ def configurable_property(actor, pk=None, code=None) -> Property:
 
 
 def _property_state(p: Property) -> dict:
-    return {"code": p.code, "name": p.name, "kind": p.kind, "time_zone": p.time_zone}
+    return {"code": p.code, "name": p.name, "kind": p.kind, "time_zone": p.time_zone,
+            "outlets_strict": p.outlets_strict}
 
 
 def _property_fields(prop: Property, data: dict, errors: dict) -> None:
@@ -153,6 +154,11 @@ def _property_fields(prop: Property, data: dict, errors: dict) -> None:
             errors.setdefault("time_zone", []).append(
                 _("Enter a time zone such as Asia/Shanghai (IANA name)."))
         prop.time_zone = tz
+    if "outlets_strict" in data:
+        if not isinstance(data["outlets_strict"], bool):
+            errors.setdefault("outlets_strict", []).append(_("Enter true or false."))
+        else:
+            prop.outlets_strict = data["outlets_strict"]
 
 
 @transaction.atomic
@@ -175,12 +181,12 @@ def create_property(actor, *, code, name, kind=Property.Kind.HOTEL, time_zone="A
 
 @transaction.atomic
 def update_property(actor, prop: Property, **data) -> Property:
-    """Change name, kind or time zone (the code is set once)."""
+    """Change name, kind, time zone or strict outlets (the code is set once)."""
     prop = configurable_property(actor, pk=prop.pk)
     permissions.require(actor, CONFIGURE, prop)
     before = _property_state(prop)
     errors: dict = {}
-    unknown = set(data) - {"name", "kind", "time_zone"}
+    unknown = set(data) - {"name", "kind", "time_zone", "outlets_strict"}
     for field in unknown:
         errors[field] = [_("This field cannot be changed.")]
     _property_fields(prop, data, errors)
