@@ -7,6 +7,13 @@ for a page, a bare Django round trip (the login page). Ratios are what to compar
 Environment knobs: BENCH_CUSTOMERS (default 50000), BENCH_LIST_CUSTOMERS (default
 1000000), BENCH_SKIP_PG=1, BENCH_SKIP_1M=1 (the list is then measured on the search data
 set, and the report says its size). Data sets are cached under bench/data/.
+
+Imports (R-3.2): `yingke import customers` and `yingke import visits` on files generated on
+the fly into an empty database, beside the floor of the same run: csv.reader + one
+executemany per 5,000 rows into a bare table on SQLite, csv.reader + COPY on PostgreSQL.
+BENCH_IMPORT_VISITS (default 1000000) and BENCH_IMPORT_CUSTOMERS (default 20000) set the
+sizes (the report says them); BENCH_SKIP_IMPORT=1 leaves the imports out; BENCH_ONLY_IMPORT=1
+measures only the imports and prints them (docs/benchmarks.md is not rewritten).
 """
 
 import json
@@ -75,6 +82,124 @@ def measure(env: dict, what: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def write_import_files(customers: int, visits: int) -> tuple[Path, Path]:
+    """A customer file and a POS export of `visits` bills for those customers (one in
+    fifty for a guest not on file, found by name and mobile, who gets a new file)."""
+    import csv
+    import random
+
+    folder = DATA / "import"
+    folder.mkdir(parents=True, exist_ok=True)
+    cust, vis = folder / f"customers-{customers}.csv", folder / f"visits-{customers}-{visits}.csv"
+    if not cust.exists():
+        with cust.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["客户编号", "姓名", "手机", "单位", "生日"])
+            for i in range(customers):
+                w.writerow([f"B{i:07d}", f"客人{i}", f"139{i:08d}", "迎客科技" if i % 7 == 0 else "",
+                            f"19{50 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}"])
+    if not vis.exists():
+        rng = random.Random(5)
+        outlets = ["中餐厅", "西餐厅", "宴会厅", "大堂吧"]
+        with vis.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["单据号", "客户编号", "姓名", "手机", "结账时间", "实收", "人数", "餐厅", "桌号"])
+            for i in range(visits):
+                month, day, minute = 1 + i % 12, 1 + i % 28, rng.randrange(600, 1380)
+                when = f"2025-{month:02d}-{day:02d} {minute // 60:02d}:{minute % 60:02d}:00"
+                amount = f"{rng.randrange(3000, 800000) / 100:.2f}"
+                if i % 50 == 49:
+                    guest = ["", f"散客{i % 997}", f"137{i % 997:08d}"]
+                else:
+                    guest = [f"B{rng.randrange(customers):07d}", "", ""]
+                w.writerow([f"P{i:09d}", *guest, when, amount, 1 + i % 10, outlets[i % 4], f"A{i % 40}"])
+    return cust, vis
+
+
+def import_floor(db: str, path: Path, env: dict) -> float:
+    """Seconds to read `path` with csv.reader and write every row into a bare table:
+    executemany per 5,000 rows (SQLite), COPY (PostgreSQL)."""
+    import csv
+    import sqlite3
+
+    started = time.monotonic()
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        cols = ", ".join(f"c{i} text" for i in range(len(header)))
+        marks = ", ".join("?" for _h in header)
+        if db == "sqlite":
+            target = Path(env["YINGKE_HOME"]) / "floor.sqlite3"
+            target.unlink(missing_ok=True)
+            conn = sqlite3.connect(target)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"CREATE TABLE floor ({cols})")
+            batch = []
+            for row in reader:
+                batch.append(row)
+                if len(batch) == 5000:
+                    conn.executemany(f"INSERT INTO floor VALUES ({marks})", batch)
+                    conn.commit()
+                    batch = []
+            conn.executemany(f"INSERT INTO floor VALUES ({marks})", batch)
+            conn.commit()
+            conn.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(env["DATABASE_URL"]) as conn:
+                conn.execute("DROP TABLE IF EXISTS floor")
+                conn.execute(f"CREATE TABLE floor ({cols})")
+                with conn.cursor().copy("COPY floor FROM STDIN") as copy:
+                    for row in reader:
+                        copy.write_row(row)
+                conn.execute("DROP TABLE floor")
+    return time.monotonic() - started
+
+
+def import_bench(db: str, customers: int, visits: int) -> dict:
+    """Time `yingke import customers` and `yingke import visits` into an empty database."""
+    import resource
+
+    cust, vis = write_import_files(customers, visits)
+    env = dict(os.environ, LANG="en")
+    env.pop("DATABASE_URL", None)
+    home = DATA / f"import-{db}"
+    if home.exists():
+        import shutil
+
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    env["YINGKE_HOME"] = str(home)
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS yk_bench_import")
+            conn.execute("CREATE DATABASE yk_bench_import")
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/yk_bench_import"
+    yingke = str(BIN / "yingke")
+    subprocess.run([yingke, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([yingke, "property", "add", "BI", "--name", "Bench import"], env=env, check=True,
+                   capture_output=True)
+    out = {}
+    for kind, path, n in (("customers", cust, customers), ("visits", vis, visits)):
+        print(f"[{db}] yingke import {kind} {path.name}", flush=True)
+        started = time.monotonic()
+        proc = subprocess.run([yingke, "import", kind, str(path), "--property", "BI"], env=env,
+                              capture_output=True, text=True)
+        seconds = time.monotonic() - started
+        if proc.returncode not in (0, 1):
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise SystemExit(f"yingke import {kind} failed")
+        floor = import_floor(db, path, env)
+        out[kind] = {"rows": n, "seconds": seconds, "rows_s": n / seconds, "floor_s": floor,
+                     "floor_rows_s": n / floor, "summary": proc.stdout.strip().splitlines()[-1]}
+    # the largest child so far: the imports (the floor runs in this process)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return out
+
+
 def ratio(value, floor):
     return f"{value / floor:.1f}×" if floor else "–"
 
@@ -84,7 +209,8 @@ def main() -> int:
     big = int(os.environ.get("BENCH_LIST_CUSTOMERS", 1_000_000))
     dbs = ["sqlite"] + ([] if os.environ.get("BENCH_SKIP_PG") or not pg_answers() else ["postgres"])
     results = {}
-    for db in dbs:
+    only_import = bool(os.environ.get("BENCH_ONLY_IMPORT"))  # a quick look: printed, docs untouched
+    for db in ([] if only_import else dbs):
         env = ensure_dataset(db, customers, customers * 10)
         gen = float((Path(env["YINGKE_HOME"]) / f"bench-{customers}-{customers * 10}.done").read_text())
         results[(db, "small")] = dict(measure(env, "search"), **measure(env, "pages"), generate_s=gen)
@@ -93,12 +219,20 @@ def main() -> int:
     if os.environ.get("BENCH_SKIP_1M"):
         # No million-row data set: measure the list on the search data set, and say so.
         big, big_visits = customers, customers * 10
-    for db in dbs:
+    for db in ([] if only_import else dbs):
         env = ensure_dataset(db, big, big_visits)
         gen = float((Path(env["YINGKE_HOME"]) / f"bench-{big}-{big_visits}.done").read_text())
         results[(db, "big")] = dict(measure(env, "list"), big_search=measure(env, "search")["search"],
                                     generate_s=gen)
         print(db, results[(db, "big")], flush=True)
+    if not os.environ.get("BENCH_SKIP_IMPORT"):
+        import_customers = int(os.environ.get("BENCH_IMPORT_CUSTOMERS", 20000))
+        import_visits = int(os.environ.get("BENCH_IMPORT_VISITS", 1_000_000))
+        for db in dbs:
+            results[(db, "import")] = import_bench(db, import_customers, import_visits)
+            print(db, results[(db, "import")], flush=True)
+    if only_import:
+        return 0
     write_report(results, customers, big, big_visits)
     return 0
 
@@ -127,7 +261,7 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
         "|---|---|---|---|---|---|---|---|",
     ]
     for (db, size), r in sorted(results.items()):
-        if size != "small":
+        if size != "small" or "search" not in r:
             continue
         s = r["search"]
         lines.append(f"| {db} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} | "
@@ -137,7 +271,7 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
         "",
         "Per kind of query (p95 ms): " + "; ".join(
             f"{db}: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["search"]["by_kind"].items()))
-            for (db, size), r in sorted(results.items()) if size == "small"
+            for (db, size), r in sorted(results.items()) if size == "small" and "search" in r
         ),
         "",
         f"## Customer 360 page: {customers:,} customers",
@@ -148,7 +282,7 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
         "|---|---|---|---|---|---|",
     ]
     for (db, size), r in sorted(results.items()):
-        if size != "small":
+        if size != "small" or "page" not in r:
             continue
         p = r["page"]
         lines.append(f"| {db} | {p['p50']:.1f} | {p['p95']:.1f} | {p['queries']} | {p['floor_p95']:.1f} | "
@@ -176,10 +310,36 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
             s = r["big_search"]
             lines.append(f"| {db} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} | "
                          f"{s['floor_p95']:.2f} | {ratio(s['p95'], s['floor_p95'])} |")
+    imports = [(db, r) for (db, size), r in sorted(results.items()) if size == "import"]
+    if imports:
+        sizes = imports[0][1]
+        lines += [
+            "",
+            f"## Imports (R-3.2): {sizes['customers']['rows']:,} customers, then {sizes['visits']['rows']:,} "
+            "visits",
+            "",
+            "`yingke import customers` and `yingke import visits` from CSV files into an empty database "
+            "(wall-clock time of the command: reading, checks, customer matching, bulk writes in batches "
+            "with the import-run record, and the consumption profiles of the touched files at the end). "
+            "Floor: csv.reader + executemany per 5,000 rows into a bare table (SQLite), csv.reader + "
+            "COPY (PostgreSQL), same file, same run. One visit row in fifty names a guest not on file "
+            "(a new file is opened). Targets: visits ≥ 25,000 rows/s, customers ≥ 10,000 rows/s.",
+            "",
+            "| database | import | rows | seconds | rows/s | floor rows/s | time / floor | target met | peak MB |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for db, r in imports:
+            for kind, target in (("customers", 10000), ("visits", 25000)):
+                m = r[kind]
+                lines.append(f"| {db} | {kind} | {m['rows']:,} | {m['seconds']:.1f} | {m['rows_s']:,.0f} | "
+                             f"{m['floor_rows_s']:,.0f} | {ratio(m['seconds'], m['floor_s'])} | "
+                             f"{'yes' if m['rows_s'] >= target else 'NO'} | {r['peak_rss_mb']:.0f} |")
     lines += ["", "## Data generation (`yingke demo`)", "", "| database | customers | visits | seconds |",
               "|---|---|---|---|"]
     generated = {}
     for (db, size), r in sorted(results.items()):
+        if size == "import":
+            continue
         n = customers if size == "small" else big
         v = n * 10 if size == "small" else big_visits
         generated[(db, n, v)] = r["generate_s"]  # one row per data set (BENCH_SKIP_1M reuses one)

@@ -49,6 +49,8 @@ def pytest_configure(config):
     # A fixed field-encryption key: a fresh clone has none, and the key is never made
     # behind the user's back (see core/fieldkey.py).
     settings.FIELD_KEY = "yingke-test-field-key-0123456789abcdef"
+    # Background jobs run when queued, in the caller (core/jobs.py); worker tests start real workers.
+    settings.HUEY = {**settings.HUEY, "immediate": True}
 
 
 def make_user(username, role, prop, manager=None):

@@ -3,7 +3,8 @@
 YINGKE_HOME           data directory (default ./var, mode 0700): SQLite database, keys, media
 YINGKE_FIELD_KEY      field-encryption key instead of $YINGKE_HOME/field_key (see core/fieldkey.py)
 DATABASE_URL          postgres://… switches from the embedded SQLite to PostgreSQL
-REDIS_URL             background jobs in Redis instead of SQLite
+REDIS_URL             background jobs in Redis instead of SQLite ($YINGKE_HOME/jobs.sqlite3)
+YINGKE_IMPORT_MAX_MB  largest file accepted by the import page and API (default 300)
 YINGKE_ALLOWED_HOSTS  comma-separated host names the site answers to (default: localhost only)
 YINGKE_HTTPS          1 behind a TLS-terminating proxy (nginx): secure cookies, HSTS, X-Forwarded-Proto
 YINGKE_DEBUG          1 for Django debug pages
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yingke.customers.middleware.FollowMergedFiles",  # old links of merged files
 ]
 
 ROOT_URLCONF = "yingke.urls"
@@ -155,6 +157,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background jobs (core/jobs.py): huey with its queue in $YINGKE_HOME/jobs.sqlite3, or in
+# Redis when REDIS_URL is set (YINGKE_JOBS_NAME keeps installations sharing one Redis
+# apart). Tests run tasks immediately (tests/conftest.py).
+HUEY = {
+    "name": os.environ.get("YINGKE_JOBS_NAME", "yingke"),
+    "redis_url": os.environ.get("REDIS_URL", ""),
+    "sqlite_path": HOME / "jobs.sqlite3",
+    "immediate": os.environ.get("YINGKE_JOBS_IMMEDIATE") == "1",
+}
+# Largest file the import pages and the API accept (R-3.2; a million visit rows is ~100 MB).
+IMPORT_MAX_BYTES = int(os.environ.get("YINGKE_IMPORT_MAX_MB", "300")) * 1024 * 1024
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -21,8 +21,10 @@ CUSTOMER_RULES = {
     "gender": "must match the ID card number on file",
     "email": "Django's EmailValidator is stricter than 'format: email'",
 }
+VISIT_RULES = {"occurred_at", "arrival", "departure", "outlet", "served_by", "amount", "rate", "covers"}
 BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
-    ("GET", "/api/customers"): {"cursor"},  # only a value taken from `next`
+    # Only a value taken from `next`; a date of the calendar (2026-02-30 matches the pattern).
+    ("GET", "/api/customers"): {"cursor", "last_visit_after", "last_visit_before"},
     ("POST", "/api/customers"): set(CUSTOMER_RULES),
     ("PATCH", "/api/customers/{customer_id}"): set(CUSTOMER_RULES),
     ("POST", "/api/customers/{customer_id}/contacts"): {
@@ -38,6 +40,20 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/api/staff/{user_id}"): {"properties", "manager"},
     ("POST", "/api/staff/{user_id}/password"): {"password"},
     ("POST", "/api/tags/{tag_id}/merge"): {"into"},  # a tag of the same property
+    # Duplicates: one of the user's properties; two different files of one property (and
+    # kind); the chosen values are checked like any change of the file.
+    ("GET", "/api/duplicates"): {"property"},
+    ("POST", "/api/duplicates/dismiss"): {"b"},
+    ("POST", "/api/customers/{customer_id}/merge"): {"other", "group_account", *CUSTOMER_RULES},
+    # One of the user's properties; a file that reads, with a header naming the required columns; a mapping
+    # naming fields and columns of that file.
+    ("POST", "/api/imports"): {"property", "file", "mapping"},
+    # Visits and stays: a date between 2000 and today; a stay's arrival and departure together
+    # and in order; an outlet code and a member of staff of the guest's property; the amount of a new
+    # visit (checked after the file is found); a reason to void.
+    ("POST", "/api/customers/{customer_id}/visits"): set(VISIT_RULES),
+    ("PATCH", "/api/visits/{visit_id}"): set(VISIT_RULES),
+    ("POST", "/api/visits/{visit_id}/void"): {"reason"},
 }
 
 

@@ -60,18 +60,21 @@ def test_english_messages_with_lang_en(h1, tmp_path):
 
 def test_all_good_update_keeps_history(h1, tmp_path):
     h1("user", "add", "am1", "--role", "account_manager", "--property", "H1", "--password", "Secret-pass-1")
+    h1("user", "add", "gm1", "--role", "gm", "--property", "H1", "--password", "Secret-pass-1")
     first = write(tmp_path / "a.csv", ["编号,姓名,手机,客户经理", "A1,张三,13812345678,am1", "A2,李四,,"])
     proc = h1("import", "customers", first, "--property", "H1")
     assert proc.returncode == 0, proc.output
     assert "新建 2" in proc.stdout
     second = write(tmp_path / "b.csv", ["编号,姓名,邮箱", "A1,张三,zs@example.com", "A2,李四,"])
-    proc = h1("import", "customers", second, "--property", "H1", "--user", "am1")
+    proc = h1("import", "customers", second, "--property", "H1", "--user", "am1", lang="en")
+    assert proc.returncode == 2 and "may not import files into this property" in proc.stderr
+    proc = h1("import", "customers", second, "--property", "H1", "--user", "gm1")
     assert proc.returncode == 0, proc.output
     assert "新建 0，更新 1，未变 1，拒绝 0" in proc.stdout
     rows = h1.sql("SELECT h.history_type, h.email, u.username, h.history_change_reason "
                   "FROM customers_historicalcustomer h LEFT JOIN core_user u ON u.id = h.history_user_id "
                   "WHERE h.customer_code = 'A1' ORDER BY h.history_id")
-    assert rows == [("+", "", None, "import a.csv line 2"), ("~", "zs@example.com", "am1", "import b.csv line 2")]
+    assert rows == [("+", "", None, "import a.csv line 2"), ("~", "zs@example.com", "gm1", "import b.csv line 2")]
     owner = h1.sql("SELECT u.username FROM customers_customer c JOIN core_user u ON u.id = c.owner_id "
                    "WHERE c.customer_code = 'A1'")
     assert owner == [("am1",)]

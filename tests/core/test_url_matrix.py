@@ -9,6 +9,7 @@ Kinds:
   customer  – takes a customer id: a file the role may not see gives 404, never data
   item      – takes a customer id and a row of that file: the same
   create    – creates a file (the property check is in the view and API tests)
+  pairs     – pairs of files (possible duplicates): a pair only when the role sees both files
 """
 
 import csv
@@ -25,6 +26,7 @@ from yingke.core.models import ApiToken
 from yingke.core.permissions import SYSTEM
 from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
 from yingke.customers.services import add_preference, link_contact, save_special_date
+from yingke.visits.models import Visit
 
 MATRIX = {
     # site
@@ -48,11 +50,23 @@ MATRIX = {
     "api:list_special_dates": "customer", "api:add_special_date": "customer", "api:update_special_date": "item",
     "api:delete_special_date": "item", "api:list_notes": "customer", "api:add_note": "customer",
     "api:customer_history": "customer",
+    # visits and stays of a file (tests/visits, tests/api/test_visits_api.py)
+    "visits:section": "customer", "visits:add": "customer", "visits:correct": "item", "visits:void": "item",
+    "visits:history": "item", "api:list_visits": "customer", "api:record_visit": "customer",
+    "api:correct_visit": "item", "api:void_visit": "item", "api:visit_changes": "item",
+    # duplicates (R-2.8): "pairs" lists or acts on pairs of files, shown only when the role sees both
+    # (tests/customers/test_duplicate_pairs.py, test_who_may_merge.py, tests/api/test_duplicates_api.py)
+    "duplicates:list": "pairs", "duplicates:dismiss": "pairs", "api:list_duplicates": "pairs",
+    "api:dismiss_duplicate": "pairs", "duplicates:merge": "customer", "api:merge_customer": "customer",
     # configuration (no customer rows; who may change what: tests/*/test_configuration_*.py)
     **dict.fromkeys([
         "config:index", "config:property_create", "config:property", "config:outlet_create", "config:outlet_edit",
         "config:staff", "config:staff_create", "config:staff_edit", "config:staff_active", "config:staff_password",
         "tags:list", "tags:edit", "tags:merge", "tags:delete",
+        # imports: no guest files, only rejected rows' values (who: tests/imports/test_import_pages*.py)
+        "imports:list", "imports:new", "imports:detail", "imports:start", "imports:discard", "imports:progress",
+        "imports:rejected_csv", "imports:problems_export",
+        "api:list_imports", "api:create_import", "api:get_import", "api:list_import_problems",
         "api:list_properties", "api:create_property", "api:update_property",
         "api:list_outlets", "api:create_outlet", "api:update_outlet",
         "api:list_staff", "api:create_staff", "api:update_staff", "api:reset_staff_password",
@@ -117,6 +131,7 @@ def filled(world):
 
         org = make_customer(c.property, f"ORG-{key}", f"单位{key}", kind=Customer.Kind.ORGANISATION, owner=c.owner)
         link_contact(SYSTEM, org, c)
+        Visit.objects.create(property=c.property, customer=c, amount=100, occurred_at=timezone.now())
     return world
 
 
@@ -154,9 +169,12 @@ def test_item_routes_give_404_for_rows_of_files_outside_the_rule(filled, role):
             "preference": Preference.objects.filter(customer=customer).first().id,
             "date": SpecialDate.objects.filter(customer=customer).first().id,
             "contact": ContactLink.objects.filter(person=customer).first(),
+            "visit": Visit.objects.filter(customer=customer).first().id,
         }
         for route in routes_of("item"):
-            if "contact" in route:
+            if "visit" in route:
+                owner_id, item = customer.id, items["visit"]
+            elif "contact" in route:
                 link = items["contact"]
                 owner_id, item = link.organisation_id, (link.id if "<int:item>" in route else link.person_id)
             else:
@@ -170,6 +188,7 @@ def test_item_routes_give_404_for_rows_of_files_outside_the_rule(filled, role):
     assert Preference.objects.count() == len(CUSTOMERS)
     assert SpecialDate.objects.count() == len(CUSTOMERS)
     assert ContactLink.objects.count() == len(CUSTOMERS)
+    assert Visit.objects.filter(voided_at__isnull=True, amount=100).count() == len(CUSTOMERS)
 
 
 def names_in(text):

@@ -17,15 +17,27 @@ A user of two properties is included (an account manager of H1 and H2, the case 
 new-customer page that failed before).
 """
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from tests.api.helpers import token_client
 from tests.conftest import EXPECTED, make_customer, make_user
 from yingke.core.models import ApiToken
 from yingke.core.roles import Role
-from yingke.customers.models import ContactLink, Customer, GroupAccount, Note, Preference, SpecialDate
+from yingke.customers.models import (
+    ContactLink,
+    Customer,
+    DuplicateDismissal,
+    GroupAccount,
+    Note,
+    Preference,
+    SpecialDate,
+)
+from yingke.visits.models import Visit
 
 TARGETS = ["c_am1", "c_am3", "c_pool", "c_h2", "c_multi"]
 # Who sees which file: the conftest table, plus the two-property account manager and
@@ -54,6 +66,11 @@ UI = {
     "customers:note_add": "annotate",
     "customers:preference_delete": "amend",
     "customers:date_delete": "amend",
+    "visits:add": "record",
+    "visits:correct": "amend",
+    "visits:void": "amend",
+    "duplicates:merge": "edit",  # R-2.8: only who may edit both files merges them
+    "duplicates:dismiss": "edit",
 }
 API = {
     "api:create_customer": "create",
@@ -66,12 +83,18 @@ API = {
     "api:delete_preference": "amend",
     "api:update_special_date": "amend",
     "api:delete_special_date": "amend",
+    "api:record_visit": "record",
+    "api:correct_visit": "amend",
+    "api:void_visit": "amend",
+    "api:merge_customer": "edit",
 }
 # Write routes that are not about guest files, with the tests that cover them.
 ELSEWHERE = {
     "api:create_token", "api:delete_token",  # one's own API keys: tests/api/test_auth.py
     "login", "logout", "password_change", "set_language",  # the session itself
     "customers:mobile_check", "customers:count", "customers:history", "search_suggest",  # reads (GET)
+    "visits:section", "visits:history",  # reads (GET)
+    "duplicates:list",
 }
 # Configuration routes (config:, tags:, the configuration API) have their own role matrix in
 # tests/*/test_configuration_*.py.
@@ -89,14 +112,14 @@ def test_every_write_route_of_a_guest_file_is_in_the_matrix():
     from yingke.api.root import api
 
     names = set(_names(get_resolver().url_patterns))
-    ui_writes = {n for n in names if n.startswith("customers:") and n not in ELSEWHERE} - {
+    ui_writes = {n for n in names if n.startswith(("customers:", "duplicates:", "visits:")) and n not in ELSEWHERE} - {
         "customers:list", "customers:detail", "customers:export_csv", "customers:export_xlsx"}
     assert ui_writes == set(UI)
     api_writes = set()
     for _prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for op in path_view.operations:
-                if set(op.methods) & {"POST", "PATCH", "PUT", "DELETE"} and path.startswith("/customers"):
+                if set(op.methods) & {"POST", "PATCH", "PUT", "DELETE"} and path.startswith(("/customers", "/visits")):
                     api_writes.add(f"api:{getattr(op, 'url_name', None) or op.view_func.__name__}")
     assert api_writes == set(API)
 
@@ -155,6 +178,8 @@ def snapshot(w):
         list(Note.objects.order_by("pk").values_list("pk", "text")),
         list(ContactLink.objects.order_by("pk").values_list("pk", "title", "is_primary")),
         GroupAccount.objects.count(),
+        DuplicateDismissal.objects.count(),
+        list(Visit.objects.order_by("pk").values_list("pk", "amount", "covers", "voided_at")),
     )
 
 
@@ -166,6 +191,8 @@ def expected(role, key, kind):
         return "ok" if role in CREATORS else 403
     if key not in VISIBLE[role]:
         return 404
+    if kind == "record":  # visits and stays: the roles that open files (R-3.3)
+        return "ok" if role in CREATORS else 403
     if kind in ("edit", "amend_other"):
         return "ok" if role in EDITORS else 403
     return "ok"  # annotate, amend_own: every role that sees the file
@@ -175,6 +202,22 @@ def recorded_items(w, customer, recorder):
     pref = Preference.objects.create(customer=customer, category="tea", value="龙井", created_by=recorder)
     spec = SpecialDate.objects.create(customer=customer, month=3, day=8, created_by=recorder)
     return pref, spec
+
+
+def twin(w, c):
+    """A second file of the same guest beside `c` (same property and owner, so the same
+    visibility): what merging and "not a duplicate" act on."""
+    w.twins = getattr(w, "twins", 0) + 1
+    return make_customer(c.property, f"TWIN{w.twins}", c.name, owner=c.owner, kind=c.kind)
+
+
+def recorded_visit(customer, recorder):
+    return Visit.objects.create(property=customer.property, customer=customer, amount=50, created_by=recorder,
+                                occurred_at=timezone.now() - dt.timedelta(days=1))
+
+
+def yesterday():
+    return (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
 
 
 def ui_call(w, role, name, key, recorder):
@@ -214,6 +257,19 @@ def ui_call(w, role, name, key, recorder):
         return f"/customers/{c.pk}/dates/", data, hx, 200
     if name == "customers:note_add":
         return f"/customers/{c.pk}/notes/", {"kind": "note", "text": "客人很满意", "outlet": ""}, hx, 200
+    if name == "duplicates:merge":
+        return f"/duplicates/merge/{c.pk}/", {"other": twin(w, c).pk}, {}, 302
+    if name == "duplicates:dismiss":
+        return "/duplicates/dismiss/", {"a": c.pk, "b": twin(w, c).pk}, {}, 302
+    if name == "visits:add":
+        return f"/visits/customer/{c.pk}/add/", {"kind": "visit", "occurred_at": yesterday(), "amount": "88",
+                                                 "covers": "2"}, {}, 302
+    if name == "visits:correct":
+        v = recorded_visit(c, recorder)
+        return f"/visits/customer/{c.pk}/{v.pk}/correct/", {"kind": "visit", "occurred_at": yesterday(),
+                                                            "amount": "99", "covers": "3"}, {}, 302
+    if name == "visits:void":
+        return f"/visits/customer/{c.pk}/{recorded_visit(c, recorder).pk}/void/", {"reason": "录错"}, {}, 302
     pref, spec = recorded_items(w, c, recorder)
     if name == "customers:preference_delete":
         return f"/customers/{c.pk}/preferences/{pref.pk}/delete/", {}, hx, 200
@@ -242,6 +298,14 @@ def api_call(w, role, name, key, recorder):
         return "post", f"{base}/special-dates", {"month": 5, "day": 1}, 201
     if name == "api:add_note":
         return "post", f"{base}/notes", {"text": "客人很满意"}, 201
+    if name == "api:merge_customer":
+        return "post", f"{base}/merge", {"other": twin(w, c).pk}, 200
+    if name == "api:record_visit":
+        return "post", f"{base}/visits", {"occurred_at": yesterday(), "amount": "88.50"}, 201
+    if name == "api:correct_visit":
+        return "patch", f"/api/visits/{recorded_visit(c, recorder).pk}", {"amount": 99, "covers": 3}, 200
+    if name == "api:void_visit":
+        return "post", f"/api/visits/{recorded_visit(c, recorder).pk}/void", {"reason": "录错"}, 200
     pref, spec = recorded_items(w, c, recorder)
     if name == "api:delete_preference":
         return "delete", f"{base}/preferences/{pref.pk}", None, 204

@@ -168,16 +168,24 @@ def test_file_error_half_way_changes_nothing(world, tmp_path, monkeypatch):
     assert not Customer.objects.filter(customer_code__startswith="E").exists()
 
 
-def test_interrupted_import_leaves_data_as_before(world, tmp_path):
-    path = write(tmp_path, ["编号,姓名"] + [f"I{i},客人{i}" for i in range(1200)])
+def test_interrupted_import_keeps_whole_batches_and_a_rerun_finishes_it(world, tmp_path):
+    """Issue 12 (refining R-12.4): an interrupted import leaves only whole committed
+    batches; running the same file again completes it and doubles nothing."""
+    size = CustomerImporter.batch_size
+    path = write(tmp_path, ["编号,姓名"] + [f"I{i},客人{i}" for i in range(2 * size + 200)])
 
-    def stop(result):
-        if result.line == 900:
-            raise KeyboardInterrupt
+    class Stopped(CustomerImporter):
+        def process_row(self, row):
+            if row.line == size + 500:  # half-way through the second batch
+                raise KeyboardInterrupt
+            return super().process_row(row)
 
     with pytest.raises(KeyboardInterrupt):
-        run_import(CustomerImporter(world.h1), path, on_result=stop)
-    assert not Customer.objects.filter(customer_code__startswith="I").exists()
+        run_import(Stopped(world.h1), path)
+    assert Customer.objects.filter(customer_code__startswith="I").count() == size
+    summary, _results = run(path, world.h1)
+    assert (summary.counts["created"], summary.counts["unchanged"]) == (size + 200, size)
+    assert Customer.objects.filter(customer_code__startswith="I").count() == 2 * size + 200
 
 
 def test_gbk_csv_and_xlsx(world, tmp_path):

@@ -6,11 +6,15 @@ may see but not change is 403.
 
 from yingke.api.errors import not_found
 from yingke.core import permissions
+from yingke.customers.merge import visible_survivor
 from yingke.customers.models import Customer
 
 
 def visible_customer(user, customer_id: int) -> Customer:
     c = Customer.objects.visible_to(user).select_related("property", "owner").filter(pk=customer_id).first()
+    if c is None:
+        # A merged-away id answers with the file it became, when the user may see that.
+        c = visible_survivor(user, customer_id)
     if c is None:
         raise not_found()
     return c

@@ -187,7 +187,9 @@ def create_customer(request, payload: CustomerCreate):
     return Status(201, _detail(user, _reread(user, customer.pk)))
 
 
-@router.get("/customers/{int:customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="A guest file")
+@router.get("/customers/{int:customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="A guest file",
+            description="The id of a file merged into another (R-2.8) answers with the file it became: "
+                        "the body is that file, with its own `id`.")
 def get_customer(request, customer_id: int):
     return _detail(request.auth, visible_customer(request.auth, customer_id))
 

@@ -368,6 +368,22 @@ class CustomerSummary(Schema):
     owner: OwnerOut | None
     tags: list[str]
     updated_at: dt.datetime
+    # The consumption profile: derived from visits and stays, never typed.
+    visit_count: int = Field(description="Visits (voided ones and refunds not counted).")
+    total_spend: Decimal = Field(description="Sum of the amounts, refunds deducted.")
+    average_spend: Decimal
+    first_visit_at: dt.datetime | None
+    last_visit_at: dt.datetime | None
+    stay_count: int
+    nights: int
+    refund_count: int
+    refund_total: Decimal = Field(description="Refunded in total (a positive sum).")
+
+
+class ConsumptionOut(Schema):
+    room_types: list[tuple[str, int]] = Field(default_factory=list, description="[name, visits], most first.")
+    outlets: list[tuple[str, int]] = Field(default_factory=list)
+    channels: list[tuple[str, int]] = Field(default_factory=list)
 
 
 class CustomerOut(CustomerSummary):
@@ -396,6 +412,7 @@ class CustomerOut(CustomerSummary):
     created_at: dt.datetime
     can_edit: bool
     group_account: int | None = Field(description="Files of other properties linked as one group account (R-1.1).")
+    consumption: ConsumptionOut = Field(description="Room types, outlets and booking channels used (R-2.3).")
 
 
 class SearchHitOut(Schema):
@@ -413,6 +430,10 @@ DETAIL_FIELDS = [
 
 
 
+SUMMARY_PROFILE = ["visit_count", "total_spend", "average_spend", "first_visit_at", "last_visit_at", "stay_count",
+                   "nights", "refund_count", "refund_total"]
+
+
 def owner_out(owner) -> dict | None:
     if owner is None:
         return None
@@ -426,6 +447,7 @@ def customer_summary(c: Customer, user) -> dict:
         "name": c.name, "gender": c.gender, "mobile": masking.customer_mobile(user, c), "employer": c.employer,
         "job_title": c.job_title, "card_no": c.card_no, "owner": owner_out(c.owner),
         "tags": sorted(t.name for t in c.tags.all()), "updated_at": c.updated_at,
+        **{name: getattr(c, name) for name in SUMMARY_PROFILE},
     }
 
 
@@ -433,6 +455,7 @@ def customer_detail(c: Customer, user, can_edit: bool) -> dict:
     data = customer_summary(c, user)
     data.update({f.removesuffix("_id"): getattr(c, f) for f in DETAIL_FIELDS})
     data["can_edit"] = can_edit
+    data["consumption"] = {k: v for k, v in (c.consumption or {}).items() if k in ("room_types", "outlets", "channels")}
     return data
 
 

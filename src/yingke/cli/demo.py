@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from lunar_python import LunarYear
 
 from yingke.cli import demo_data as D
-from yingke.core.db import refresh_statistics
+from yingke.core.db import insert_rows, refresh_statistics, reserve_ids
 from yingke.core.models import Outlet, Property, User
 from yingke.core.roles import Role
 from yingke.customers import crypto
@@ -43,6 +43,7 @@ from yingke.customers.models import (
 )
 from yingke.customers.pinyin import primary_pinyin, search_keys
 from yingke.visits.models import Visit
+from yingke.visits.profile import refresh_profiles
 
 CHUNK = 5000  # customers per transaction
 VISIT_CHUNK = 20000
@@ -62,60 +63,6 @@ class DemoResult:
     seconds: float
     logins: list = field(default_factory=list)  # (username, role, display name) of new staff
     password: str = ""
-
-
-SQLITE_PREP = {
-    "DateTimeField": lambda v: str(v.astimezone(dt.UTC).replace(tzinfo=None)),
-    "DateField": dt.date.isoformat,
-}
-
-
-# --- writing ---------------------------------------------------------------------------
-
-def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert plain tuples: COPY on PostgreSQL, executemany elsewhere."""
-    if not rows:
-        return
-    opts = model._meta
-    qn = connection.ops.quote_name
-    objs = [opts.get_field(f) for f in fields]
-    cols = ", ".join(qn(f.column) for f in objs)
-    table = qn(opts.db_table)
-    jsons = [i for i, f in enumerate(objs) if f.get_internal_type() == "JSONField"]
-    if jsons:  # JSON travels as text to COPY and to SQLite alike
-        rows = [list(r) for r in rows]
-        for r in rows:
-            for i in jsons:
-                r[i] = json.dumps(r[i], ensure_ascii=False)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        # SQLite stores dates as ISO text and datetimes as naive UTC text (as Django does).
-        preps = [(i, SQLITE_PREP[f.get_internal_type()]) for i, f in enumerate(objs)
-                 if f.get_internal_type() in SQLITE_PREP]
-        if preps:
-            rows = [list(r) for r in rows]
-            for r in rows:
-                for i, prep in preps:
-                    if r[i] is not None:
-                        r[i] = prep(r[i])
-        marks = ", ".join(["%s"] * len(objs))
-        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-
-
-def reserve_ids(model, n: int) -> list[int]:
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [table, n])
-            return [r[0] for r in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-        start = cursor.fetchone()[0] + 1
-    return list(range(start, start + n))
 
 
 # --- set-up: property, outlets, staff, tags ----------------------------------------------
@@ -496,5 +443,6 @@ def run_demo(code: str = "DEMO", customers: int = 3000, visits: int | None = Non
         done += n
         if progress:
             progress(done, visits, "visits")
+    refresh_profiles(property=prop)  # the consumption profile of every file, set-based (R-2.3)
     refresh_statistics()
     return DemoResult(prop, created, customers, done, time.monotonic() - started, logins, password)

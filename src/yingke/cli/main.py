@@ -57,7 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help=_("worker processes (default 2)"))
     p.add_argument("--demo", action="store_true",
                    help=_("load demo data when the database has no property yet and print the demo logins"))
+    p.add_argument("--no-worker", action="store_true",
+                   help=_("do not run a job worker beside the web server (run “yingke worker” elsewhere)"))
     p.set_defaults(handler=server.serve)
+
+    p = sub.add_parser("worker", help=_("run background jobs (imports) until stopped"))
+    p.add_argument("--threads", type=int, default=1, help=_("jobs run at the same time (default 1)"))
+    p.add_argument("--beside-server", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(handler=server.worker)
+    p = sub.add_parser("run-jobs", help=_("run the background jobs that are due now, then exit (for cron)"))
+    p.add_argument("--once", action="store_true", required=True, help=_("run what is due once and exit"))
+    p.set_defaults(handler=server.run_jobs)
 
     prop = sub.add_parser("property", help=_("manage properties (hotels and restaurants)"))
     psub = prop.add_subparsers(dest="action", required=True, metavar=_("action"))
@@ -111,18 +121,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help=_("import data from CSV or spreadsheet files"))
     isub = imp.add_subparsers(dest="what", required=True, metavar=_("what"))
-    p = isub.add_parser("customers", help=_("import guest files (CSV, XLSX; Chinese or English headers)"),
-                        description=_("Rows are matched by customer code: a known code updates the file, a new "
-                                      "one creates it. Empty cells keep stored values; tags are added. Bad rows "
-                                      "are reported with line, column and reason; good rows are kept. The "
-                                      "whole file is one transaction."))
-    p.add_argument("file")
-    p.add_argument("--property", required=True, metavar="CODE", help=_("property the customers belong to"))
-    p.add_argument("--dry-run", action="store_true", help=_("check every row, change nothing"))
-    p.add_argument("--encoding", help=_("text encoding of a CSV file (default: detected)"))
-    p.add_argument("--sheet", help=_("worksheet name (default: the first sheet)"))
-    p.add_argument("--user", help=_("staff user name recorded as the author of the changes"))
-    p.set_defaults(handler=importing.import_customers)
+    for what, help_text, description, handler in (
+        ("customers", _("import guest files (CSV, XLSX; Chinese or English headers)"),
+         _("Rows are matched by customer code: a known code updates the file, a new one creates it. Empty "
+           "cells keep stored values; tags are added."), importing.import_customers),
+        ("visits", _("import visits from POS exports (CSV, XLSX; Chinese or English headers)"),
+         _("One row per bill. The guest is found by customer code, card number, mobile or unique name, "
+           "otherwise a new file is opened; unknown outlets are created unless the property's outlets are "
+           "fixed. A document imported again is stored once; a changed one is corrected."),
+         importing.import_visits),
+        ("stays", _("import stays from PMS exports (CSV, XLSX; Chinese or English headers)"),
+         _("One row per stay: arrival, departure, room type, rate, booking channel, amount. Matching and "
+           "re-imports as for visits."), importing.import_stays),
+    ):
+        p = isub.add_parser(what, help=help_text, description=description + " " + _(
+            "Bad rows are reported with line, column and reason; good rows are kept. Rows are written in "
+            "batches; an interrupted import is finished by running the same command again."))
+        p.add_argument("file")
+        p.add_argument("--property", required=True, metavar="CODE", help=_("property to import into"))
+        p.add_argument("--dry-run", action="store_true", help=_("check every row, change nothing"))
+        p.add_argument("--encoding", help=_("text encoding of a CSV file (default: detected)"))
+        p.add_argument("--sheet", help=_("worksheet name (default: the first sheet)"))
+        p.add_argument("--errors", metavar="OUT.csv",
+                       help=_("write the rejected rows, with the reason, to this CSV file for correction"))
+        p.add_argument("--user", help=_("staff user name recorded as the author of the changes (must be allowed "
+                                        "to import into the property)"))
+        p.set_defaults(handler=handler)
     return parser
 
 

@@ -24,8 +24,9 @@ import binascii
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import DateTimeField, F
+from django.db.models import DateTimeField, DecimalField, F, IntegerField, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.lookups import GreaterThan, LessThan
 
@@ -45,17 +46,34 @@ class Ordering:
     """A keyset ordering: the sort key, its direction; the id breaks ties in the same direction."""
 
     name: str  # what the cursor carries and the query string says, e.g. "-created"
-    key: str  # a model field that is never null, e.g. "created_at"
+    key: str  # a model field, e.g. "created_at"
     descending: bool = False
+    # A key that may be null (e.g. last_visit_at): nulls come last in either direction, by
+    # id among themselves, on SQLite and PostgreSQL alike (which differ in their defaults).
+    nullable: bool = False
 
-    def order_by(self, backwards: bool = False) -> tuple[str, str]:
-        sign = "-" if self.descending != backwards else ""
+    def order_by(self, backwards: bool = False) -> tuple:
+        down = self.descending != backwards
+        if self.nullable:
+            nulls = {"nulls_first": True} if backwards else {"nulls_last": True}
+            key = F(self.key).desc(**nulls) if down else F(self.key).asc(**nulls)
+            return key, F("pk").desc() if down else F("pk").asc()
+        sign = "-" if down else ""
         return f"{sign}{self.key}", f"{sign}pk"
 
     def after(self, value, pk, backwards: bool = False):
-        """The lookup selecting the rows that follow (value, pk) in this order (or precede them)."""
-        lookup = _RowBefore if self.descending != backwards else _RowAfter
-        return lookup(Tuple(F(self.key), F("pk")), (value, pk))
+        """The condition selecting the rows that follow (value, pk) in this order (or precede them)."""
+        down = self.descending != backwards
+        lookup = _RowBefore if down else _RowAfter
+        row = lookup(Tuple(F(self.key), F("pk")), (value, pk)) if value is not None else None
+        if not self.nullable:
+            return row
+        # (key, id) compared with a null key is null: those rows are taken explicitly.
+        null, not_null = Q(**{f"{self.key}__isnull": True}), Q(**{f"{self.key}__isnull": False})
+        beyond = Q(pk__lt=pk) if down else Q(pk__gt=pk)
+        if not backwards:  # forwards: the rest of the keyed rows, then the nulls
+            return (null & beyond) if value is None else (Q(row) | null)
+        return (not_null | (null & beyond)) if value is None else (not_null & Q(row))
 
 
 class InvalidCursor(ValueError):
@@ -75,6 +93,8 @@ def encode_cursor(ordering: Ordering, row) -> str:
     value = getattr(row, ordering.key)
     if isinstance(value, dt.datetime):
         value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = str(value)
     raw = json.dumps([ordering.name, value, row.pk], ensure_ascii=False, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -86,17 +106,32 @@ def decode_cursor(token: str, ordering: Ordering, model) -> tuple:
         if not isinstance(data, list) or len(data) != 3 or data[0] != ordering.name:
             raise ValueError
         _name, value, pk = data
-        # Sort keys are never null; NUL and lone surrogates cannot reach PostgreSQL; ids fit in 64 bits.
+        # Keys are text (datetimes and decimals written as text) or whole numbers, null only
+        # for a nullable ordering; NUL and lone surrogates cannot reach PostgreSQL; ids and
+        # whole numbers fit in 64 bits.
+        if isinstance(pk, bool) or not isinstance(pk, int) or not 0 <= pk < 2**63:
+            raise ValueError
+        field = model._meta.get_field(ordering.key)
+        if value is None:
+            if not ordering.nullable:
+                raise ValueError
+            return value, pk
+        if isinstance(field, IntegerField):
+            if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
+                raise ValueError
+            return value, pk
         if not isinstance(value, str) or "\x00" in value:
             raise ValueError
         value.encode()
-        if isinstance(pk, bool) or not isinstance(pk, int) or not 0 <= pk < 2**63:
-            raise ValueError
-        if isinstance(model._meta.get_field(ordering.key), DateTimeField):
+        if isinstance(field, DateTimeField):
             value = dt.datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError
-    except (ValueError, TypeError, UnicodeError, binascii.Error, OverflowError, RecursionError):
+        elif isinstance(field, DecimalField):
+            value = Decimal(value)
+            if not value.is_finite() or abs(value) >= Decimal(10) ** (field.max_digits - field.decimal_places):
+                raise ValueError
+    except (ValueError, TypeError, UnicodeError, binascii.Error, OverflowError, RecursionError, ArithmeticError):
         raise InvalidCursor(token) from None
     return value, pk
 

@@ -14,12 +14,21 @@ same filters from it (api.pagination.filter_parameters) and answers invalid valu
     tag         tag name (in any of the user's properties)
     has_mobile  yes | no
     gender      a gender code
-    order       name | -created | created | code (the keyset ordering, not a filter)
+    visits_min  at least this many visits (the consumption profile, R-2.3)
+    spend_min, spend_max   total spend between (yuan)
+    last_visit_after, last_visit_before   last visit on or after / on or before a date
+    has_stays   yes | no
+    order       name | -created | created | code | -last_visit | last_visit | -spend | -visits
+                (the keyset ordering, not a filter)
 """
+
+import datetime as dt
+from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +43,11 @@ ORDERINGS = {o.name: o for o in (
     Ordering("-created", "created_at", descending=True),  # index (property, -created_at, -id)
     Ordering("created", "created_at"),
     Ordering("code", "customer_code"),  # index (property, customer_code)
+    # The consumption profile (R-2.3); indexes (property, key, id). Never-seen guests last.
+    Ordering("-last_visit", "last_visit_at", descending=True, nullable=True),
+    Ordering("last_visit", "last_visit_at", nullable=True),
+    Ordering("-spend", "total_spend", descending=True),
+    Ordering("-visits", "visit_count", descending=True),
 )}
 DEFAULT_ORDER = "name"
 ORDER_CHOICES = [
@@ -41,6 +55,10 @@ ORDER_CHOICES = [
     ("-created", _("Newest first")),
     ("created", _("Oldest first")),
     ("code", _("Customer code")),
+    ("-last_visit", _("Most recent visit first")),
+    ("last_visit", _("Longest since the last visit")),
+    ("-spend", _("Highest total spend")),
+    ("-visits", _("Most visits")),
 ]
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 # Staff whose files a property-wide role finds in the owner filter.
@@ -98,6 +116,51 @@ class FilterForm(forms.Form):
         return any(self.data.get(name) for name in self.fields if name != "order")
 
 
+class TextNumberField(forms.CharField):
+    """A number typed as text, checked by a pattern (which the API documents) and then read:
+    whole numbers as int, others as Decimal."""
+
+    def __init__(self, *, pattern, message, whole=False, **kwargs):
+        super().__init__(validators=[RegexValidator(pattern, message)], **kwargs)
+        self.whole = whole
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in ("", None):
+            return None
+        return int(value) if self.whole else Decimal(value)
+
+
+class TextDateField(forms.CharField):
+    """A date written YYYY-MM-DD (pattern in the API document); an impossible date is refused."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in ("", None):
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(_("Enter a valid date (YYYY-MM-DD).")) from None
+
+
+class TextNumber(django_filters.Filter):
+    field_class = TextNumberField
+
+
+class TextDate(django_filters.Filter):
+    field_class = TextDateField
+
+
+WHOLE = r"\A[0-9]{1,9}\Z"
+MONEY = r"\A-?[0-9]{1,12}(\.[0-9]{1,2})?\Z"
+DATE = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 class CustomerFilterSet(django_filters.FilterSet):
     property = django_filters.CharFilter(
         field_name="property__code", lookup_expr="iexact", max_length=20, strip=False, label=_("Property"),
@@ -111,6 +174,28 @@ class CustomerFilterSet(django_filters.FilterSet):
                                     help_text=_("Tag name."))
     has_mobile = OneOf(choices=YES_NO, blank=_("Any"), method="filter_has_mobile", label=_("Has mobile"))
     gender = OneOf(choices=Customer.Gender.choices, blank=_("Any"), label=_("Gender"))
+    # The consumption profile (R-2.3): stored on the file, so each filter is one indexed column.
+    visits_min = TextNumber(field_name="visit_count", lookup_expr="gte", max_length=9, strip=False, whole=True,
+                            pattern=WHOLE, message=_("Enter a whole number."), label=_("Visits at least"),
+                            widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
+                            help_text=_("At least this many visits."))
+    spend_min = TextNumber(field_name="total_spend", lookup_expr="gte", max_length=16, strip=False,
+                           pattern=MONEY, message=_("Enter an amount such as 1000 or 1000.50."),
+                           label=_("Spend from"), widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 7}),
+                           help_text=_("Total spend at least (yuan)."))
+    spend_max = TextNumber(field_name="total_spend", lookup_expr="lte", max_length=16, strip=False,
+                           pattern=MONEY, message=_("Enter an amount such as 1000 or 1000.50."),
+                           label=_("Spend to"), widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 7}),
+                           help_text=_("Total spend at most (yuan)."))
+    last_visit_after = TextDate(method="filter_last_after", max_length=10, strip=False,
+                                validators=[RegexValidator(DATE, _("Enter a valid date (YYYY-MM-DD)."))],
+                                label=_("Last visit from"), widget=forms.DateInput(attrs={"type": "date"}),
+                                help_text=_("Last visit on or after this date (YYYY-MM-DD)."))
+    last_visit_before = TextDate(method="filter_last_before", max_length=10, strip=False,
+                                 validators=[RegexValidator(DATE, _("Enter a valid date (YYYY-MM-DD)."))],
+                                 label=_("Last visit to"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("Last visit on or before this date (YYYY-MM-DD)."))
+    has_stays = OneOf(choices=YES_NO, blank=_("Any"), method="filter_has_stays", label=_("Has stayed"))
     order = OneOf(choices=ORDER_CHOICES, method="keep", label=_("Sort by"),
                   help_text=_("The order of the list; pages follow it by keyset cursor."))
 
@@ -153,6 +238,15 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def filter_has_mobile(self, qs, _name, value):
         return qs.exclude(mobile="") if value == "yes" else qs.filter(mobile="")
+
+    def filter_has_stays(self, qs, _name, value):
+        return qs.filter(stay_count__gt=0) if value == "yes" else qs.filter(stay_count=0)
+
+    def filter_last_after(self, qs, _name, value):
+        return qs.filter(last_visit_at__gte=_local_midnight(value))
+
+    def filter_last_before(self, qs, _name, value):
+        return qs.filter(last_visit_at__lt=_local_midnight(value + dt.timedelta(days=1)))
 
     def keep(self, qs, _name, _value):
         return qs  # the paginator orders (see ordering())

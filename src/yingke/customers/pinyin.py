@@ -11,6 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.constants import PHRASES_DICT
 
 # Surnames whose reading differs from the common reading of the character.
 SURNAME_READINGS = {
@@ -37,6 +38,26 @@ def char_readings(char: str) -> tuple[str, ...]:
     return tuple(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
 
 
+@lru_cache(maxsize=20000)
+def _single_context(char: str) -> str | None:
+    out = lazy_pinyin(char, style=Style.NORMAL)
+    return out[0] if len(out) == 1 else None
+
+
+def context_readings(han: str) -> list[str]:
+    """lazy_pinyin(han): the reading of each character in context (Chinese characters only).
+
+    pypinyin reads a character differently only inside a phrase of its dictionary; a
+    name containing none (most names) is read character by character from a cache,
+    which gives the same result about four times faster (bulk imports, R-3.2).
+    """
+    n = len(han)
+    if n > 1 and any(han[i:j] in PHRASES_DICT for i in range(n - 1) for j in range(i + 2, n + 1)):
+        return lazy_pinyin(han, style=Style.NORMAL)
+    out = [_single_context(c) for c in han]
+    return out if None not in out else lazy_pinyin(han, style=Style.NORMAL)
+
+
 def surname_length(name: str) -> int:
     return 2 if name[:2] in SURNAME_READINGS else 1
 
@@ -48,7 +69,7 @@ def name_readings(name: str) -> tuple[tuple[str, ...], ...]:
     if not chars:
         return ()
     han = "".join(chars)
-    context = lazy_pinyin(han, style=Style.NORMAL)
+    context = context_readings(han)
     first = SURNAME_READINGS.get(han[:2]) or SURNAME_READINGS.get(han[:1]) or ()
     out = []
     for i, ch in enumerate(chars):
@@ -138,8 +159,11 @@ def search_keys(name: str) -> list[tuple[int, str]]:
     return out
 
 
+SPACES = re.compile(r"\s+")
+
+
 def clean_name(name: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name or "")).strip()
+    return SPACES.sub(" ", unicodedata.normalize("NFKC", name or "")).strip()
 
 
 INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")  # zero-width spaces and joiners

@@ -95,3 +95,45 @@ def find_header(rows, columns: list[Column], file_name: str) -> Header:
         raise FileError(_("%(name)s, line %(line)d: required column missing: %(columns)s.")
                         % {"name": file_name, "line": line, "columns": "、".join(missing)})
     return Header(line=line, names=[str(c).strip() for c in cells], index=index, ignored=ignored)
+
+
+def mapped_header(line: int, cells, columns: list[Column], mapping: dict, file_name: str) -> Header:
+    """A header whose column mapping was chosen by the user ({column key: cell index},
+    e.g. corrected on the preview page) instead of detected; checked like a detected one."""
+    by_key = {c.key: c for c in columns}
+    names = [str(c).strip() for c in cells]
+    index: dict[str, int] = {}
+    for key, position in (mapping or {}).items():
+        if position is None or position == "":
+            continue
+        try:
+            position = int(position)
+        except (TypeError, ValueError):
+            position = -1
+        if key not in by_key or not 0 <= position < len(names):
+            raise FileError(_("%(name)s: the column mapping names a column the file does not have.")
+                            % {"name": file_name})
+        if position in index.values():
+            raise FileError(_("%(name)s: one column of the file is mapped twice.") % {"name": file_name})
+        index[key] = position
+    missing = [str(c.label) for c in columns if c.required and c.key not in index]
+    if missing:
+        raise FileError(_("%(name)s, line %(line)d: required column missing: %(columns)s.")
+                        % {"name": file_name, "line": line, "columns": "、".join(missing)})
+    used = set(index.values())
+    return Header(line=line, names=names, index=index,
+                  ignored=[n for i, n in enumerate(names) if n and i not in used])
+
+
+def likely_header(rows, columns: list[Column]):
+    """(line, cells, index) of the row within the first rows that matches the most column
+    names (the first row when none matches any), or None for a file without rows: the
+    header row a user maps by hand when `find_header` refuses the file."""
+    best = None
+    for n, (line, cells) in enumerate(rows):
+        index = match_header(cells, columns)[0]
+        if best is None or len(index) > len(best[2]):
+            best = (line, cells, index)
+        if n + 1 >= HEADER_SCAN_ROWS:
+            break
+    return best

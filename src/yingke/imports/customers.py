@@ -1,24 +1,29 @@
-"""Customer import (R-2.2, R-2.9): one row per guest file, keyed by customer code.
+"""Customer import (R-2.2, R-2.9, R-3.2): one row per guest file, keyed by customer code.
 
-A known code updates the file, a new one creates it; both go through
-customers.services.save_customer, so validation, encryption, search keys and history are
-the same as in the UI. Empty cells keep the stored value; tags are added, never removed.
-A row whose birthday or gender contradicts its resident ID number is rejected rather
-than silently corrected.
+A new code is checked by customers.bulk.check_new (every check of save_customer) and
+queued; `end_batch` writes the batch's new files with customers.bulk.create_many, so
+validation, encryption, search keys and history are the same as in the UI, in a few
+bulk statements. A known code whose row changes something is saved at once with
+customers.services.save_customer (history records the change); an unchanged row writes
+nothing. Empty cells keep the stored value; tags are added, never removed. A row whose
+birthday or gender contradicts its resident ID number is rejected rather than silently
+corrected.
 """
 
-from django.core.exceptions import ValidationError
+from operator import itemgetter
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
 from yingke.core.models import User
 from yingke.core.roles import OWNER_ROLES
-from yingke.customers import services
+from yingke.customers import bulk, services
 from yingke.customers.identity import parse_resident_id
 from yingke.customers.models import Customer, Tag
 from yingke.customers.pinyin import clean_name
 from yingke.imports.columns import Column
-from yingke.imports.parsing import choices, parse_choice, parse_date, split_list
+from yingke.imports.parsing import choices, parse_choice, parse_date, split_list, text
 from yingke.imports.pipeline import CREATED, UNCHANGED, UPDATED, Importer, Result, Row, RowRejected
 
 
@@ -84,24 +89,35 @@ HINTS = {
 # Fields compared to tell an update from an unchanged row (the ciphertext changes on every save).
 COMPARED = [f.attname for f in Customer._meta.concrete_fields if f.attname not in ("id", "id_number_enc",
                                                                                    "updated_at")]
+compared_values = itemgetter(*COMPARED)  # of a file's __dict__
+
+
+CHOICE_COLUMNS = (("kind", KINDS), ("gender", GENDERS), ("id_type", ID_TYPES), ("marital_status", MARITAL),
+                  ("nature", NATURES))
 
 
 class CustomerImporter(Importer):
+    kind = "customers"
     columns = COLUMNS
-    batch_size = 500
-    row_savepoint = False  # rows are checked before writing; save_customer is atomic itself
+    batch_size = 1000
+    row_savepoint = False  # rows are checked before writing; new files are queued, save_customer is atomic
     ref_column = "customer_code"
 
     def __init__(self, property, actor=permissions.SYSTEM):
         self.property, self.actor = property, actor
         self.seen: dict[str, int] = {}
-        self.tags: dict[str, Tag] = {t.name: t for t in Tag.objects.filter(property=property)}
+        self.tags: dict[str, Tag] = {}
+        self.load_tags()
+        self.owner_rules: dict = {}  # bulk.check_new's memo of the owner rule per owner
+        self.create_refused: PermissionDenied | None | bool = False  # False: not asked yet
+        self.pending: list[tuple[Customer, list[str]]] = []  # new files of the batch, written by end_batch
         self.owners: dict[str, User] = {}
         for user in User.objects.filter(properties=property, role__in=OWNER_ROLES, is_active=True):
             self.owners.setdefault(user.username.lower(), user)
             if user.display_name:
                 self.owners.setdefault(user.display_name, user)
         self.existing: dict[str, Customer] = {}
+        self.existing_tags: dict[int, set[str]] = {}  # tag names of the batch's known files
 
     def code_of(self, row: Row) -> str:
         return clean_name(row.text("customer_code")).upper()
@@ -109,10 +125,48 @@ class CustomerImporter(Importer):
     def ref(self, row: Row) -> str:
         return self.code_of(row)
 
+    def load_tags(self) -> None:
+        self.tags = {t.name: t for t in Tag.objects.filter(property=self.property)}
+
     def start_batch(self, rows):
+        self.pending = []
         codes = [c for c in (self.code_of(r) for r in rows) if c]
         self.existing = {c.customer_code: c for c in Customer.objects.filter(
-            property=self.property, customer_code__in=codes).prefetch_related("tags")}
+            property=self.property, customer_code__in=codes)}
+        self.existing_tags = {}
+        for customer_id, name in Customer.tags.through.objects.filter(
+                customer_id__in=[c.pk for c in self.existing.values()]).values_list("customer_id", "tag__name"):
+            self.existing_tags.setdefault(customer_id, set()).add(name)
+
+    def forget_batch(self, rows):
+        super().forget_batch(rows)
+        self.pending = []
+        self.load_tags()  # tags made by rolled-back rows are gone
+
+    def end_batch(self):
+        """Write the batch's new files (and their tags) in bulk."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        missing = {n for _c, names in pending for n in names if n not in self.tags}
+        if missing:
+            Tag.objects.bulk_create([Tag(property=self.property, name=n) for n in sorted(missing)],
+                                    ignore_conflicts=True)
+            self.load_tags()
+        customers = [c for c, _names in pending]
+        tags = [[self.tags[n] for n in names] for _c, names in pending] if any(n for _c, n in pending) else None
+        bulk.create_many(self.actor, customers, reason=f"import {self.table.name}", import_run=self.run, tags=tags)
+
+    def require_create(self) -> None:
+        """CREATE in the property, asked once (the answer cannot change during the import)."""
+        if self.create_refused is False:
+            try:
+                permissions.require(self.actor, permissions.CREATE, self.property)
+                self.create_refused = None
+            except PermissionDenied as e:
+                self.create_refused = e
+        if self.create_refused is not None:
+            raise self.create_refused
 
     def find_owner(self, cell) -> User:
         user = self.owners.get(clean_name(str(cell)).lower()) or self.owners.get(clean_name(str(cell)))
@@ -130,24 +184,29 @@ class CustomerImporter(Importer):
                                                 "may appear only once.") % {"line": self.seen[code]}))
         else:
             self.seen[code] = row.line
-        if not clean_name(row.text("name")):
+        # Each mapped cell as text, once (Row.text normalises on every call).
+        cells, index = row.cells, self.header.index
+        texts = {key: text(cells[i]) if i < len(cells) else "" for key, i in index.items()}
+        if not clean_name(texts.get("name", "")):
             problems.append(("name", _("The name is missing.")))
-        values = {key: row.text(key) for key in TEXT_FIELDS if row.filled(key)}
+        values = {key: texts[key] for key in TEXT_FIELDS if texts.get(key)}
         if len(code) > 30:
             problems.append(("customer_code", _("At most 30 characters.")))
-        for key, mapping in (("kind", KINDS), ("gender", GENDERS), ("id_type", ID_TYPES),
-                             ("marital_status", MARITAL), ("nature", NATURES)):
-            value = self.parse(row, key, parse_choice, problems, mapping, HINTS[key])
-            if value is not None:
-                values[key] = value
-        birth = self.parse(row, "birth_date", parse_date, problems, self.table.format == "spreadsheet")
-        if birth is not None:
-            values["birth_date"] = birth
-        owner = self.parse(row, "owner", self.find_owner, problems)
+        for key, mapping in CHOICE_COLUMNS:
+            if texts.get(key):
+                value = self.parse(row, key, parse_choice, problems, mapping, HINTS[key])
+                if value is not None:
+                    values[key] = value
+        if texts.get("birth_date"):
+            birth = self.parse(row, "birth_date", parse_date, problems, self.table.format == "spreadsheet")
+            if birth is not None:
+                values["birth_date"] = birth
+        owner = self.parse(row, "owner", self.find_owner, problems) if texts.get("owner") else None
         existing = self.existing.get(code)
-        id_number = row.text("id_number") if row.filled("id_number") else services.UNCHANGED
+        id_number = texts["id_number"] if texts.get("id_number") else services.UNCHANGED
         self.check_id_consistency(existing, values, id_number, problems)
-        tag_names = [n for n in (clean_name(n) for n in split_list(row.raw("tags"))) if n]
+        tag_names = [n for n in (clean_name(n) for n in split_list(row.raw("tags"))) if n] \
+            if texts.get("tags") else []
         too_long = [n for n in tag_names if len(n) > 30]
         if too_long:  # refused, never silently shortened
             problems.append(("tags", _("A tag has at most 30 characters: “%(tag)s”.") % {"tag": too_long[0]}))
@@ -155,22 +214,26 @@ class CustomerImporter(Importer):
             raise RowRejected(problems)
         reason = f"import {self.table.name} line {row.line}"
         if existing is None:
-            customer = Customer(property=self.property, customer_code=code, owner=owner, **values)
+            self.require_create()
+            if tag_names and not bulk.may_edit_new_files(self.actor):  # services.add_tags would refuse
+                raise PermissionDenied(bulk.edit_refused_message())
+            customer = bulk.new_customer(property=self.property, customer_code=code, owner=owner, **values)
             customer._change_reason = reason
-            services.save_customer(self.actor, customer, id_number=id_number)
-            if tag_names:
-                services.add_tags(self.actor, customer, self.tag_objects(tag_names))
+            problems = bulk.check_new(self.actor, customer, id_number, owners=self.owner_rules)
+            if problems:
+                raise RowRejected(problems)
+            self.pending.append((customer, list(dict.fromkeys(tag_names))))
             return Result(row.line, CREATED, code)
         existing._change_reason = reason
-        before = {f: getattr(existing, f) for f in COMPARED}
+        before = compared_values(existing.__dict__)
         for key, value in values.items():
             setattr(existing, key, value)
         if owner is not None:
             existing.owner = owner
         services.normalise(existing, id_number)
-        old_tags = {t.name for t in existing.tags.all()}
+        old_tags = self.existing_tags.get(existing.pk, set())
         new_tags = [n for n in dict.fromkeys(clean_name(n) for n in tag_names) if n and n not in old_tags]
-        changed = any(getattr(existing, f) != before[f] for f in COMPARED)
+        changed = compared_values(existing.__dict__) != before
         if changed:
             services.save_customer(self.actor, existing)
         if new_tags:

@@ -1,13 +1,25 @@
-"""The import pipeline: read → map header → validate → write, with a result for every row.
+"""The import pipeline: read → map header → validate → write in batches, with a result for
+every row. `imports.engine` wraps it with the import-run record (R-12.4); `run_import` runs
+an importer on a file without one (tests, scripts).
 
     importer = CustomerImporter(property, actor)
     summary = run_import(importer, path, on_result=print_it)
 
-Rows stream from the file in batches; `Importer.start_batch` may load what a batch needs
-in one query (existing records by key), then every row is handled in its own savepoint,
-so a bad row is rejected (line, column, value, reason) and the good rows are kept. The
-whole file is one transaction (R-12.4): an interrupted import, a file that turns out
-unreadable half-way, or a dry run leaves the data as it was.
+Importer hooks (the contract every record kind implements):
+  start(table, header)    once, after the header is known;
+  start_batch(rows)       load what the batch needs in a few queries;
+  process_row(row)        validate one row: raise RowRejected([(key, reason), …]) or
+                          ValidationError, or return Result(line, CREATED|UPDATED|UNCHANGED, ref);
+                          it may write at once (customers) or queue its writes (visits);
+  end_batch()             write what the batch queued, in bulk;
+  forget_batch(rows)      the batch was rolled back: drop what the importer remembered of it;
+  finish()                after the last batch (e.g. refresh the touched customers' profiles).
+
+Each batch is one transaction, committed with the run's counters (`on_batch`), so the
+database only ever holds whole batches and the counters equal what is committed. When
+`end_batch` fails with a database error, the batch is rolled back and replayed row by row
+(`process_row` + `end_batch` in a savepoint each), so one bad row cannot sink its batch.
+A killed import is finished by running the same file again: every importer is idempotent.
 """
 
 from collections import Counter
@@ -16,7 +28,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -28,7 +40,7 @@ from yingke.imports.reading import FileError, Table, open_table
 CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
 
 __all__ = ["CREATED", "UPDATED", "UNCHANGED", "REJECTED", "FileError", "Importer", "Problem", "Result", "Row",
-           "RowRejected", "Summary", "run_import"]
+           "RowRejected", "Summary", "run_batches", "run_import"]
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Result:
     outcome: str
     ref: str = ""  # what the row is about, e.g. the customer code
     problems: list[Problem] = field(default_factory=list)
+    cells: list | None = None  # the row as read, on rejections (for the errors file)
 
 
 class RowRejected(Exception):
@@ -77,15 +90,18 @@ class Row:
 
 
 class Importer:
-    """Base class: set `columns`, implement `process_row`; optionally `start_batch`."""
+    """Base class: set `columns`, implement `process_row`; optionally the other hooks."""
 
     columns: list[Column] = []
+    kind = ""
     batch_size = 500
     # Run each row in a savepoint, so a row that fails after writing leaves no trace. An
-    # importer whose rows validate before writing (or write atomically) can turn it off.
+    # importer whose rows validate before writing (or only queue) can turn it off.
     row_savepoint = True
     # The column named beside a rejection that is about the whole record (permissions).
     ref_column = ""
+    # Set by the engine: the ImportRun being executed (None under run_import).
+    run = None
 
     def start(self, table: Table, header: Header) -> None:
         self.table, self.header = table, header
@@ -96,16 +112,32 @@ class Importer:
     def process_row(self, row: Row) -> Result:
         raise NotImplementedError
 
+    def end_batch(self) -> None:
+        pass
+
+    def forget_batch(self, rows: list[Row]) -> None:
+        """The batch was rolled back. By default forget the batch's entries of `self.seen`
+        ({key: line}, the rows met so far), so a replayed row is not its own duplicate."""
+        seen = getattr(self, "seen", None)
+        if seen:
+            lines = {r.line for r in rows}
+            for key in [k for k, line in seen.items() if line in lines]:
+                del seen[key]
+
+    def finish(self) -> None:
+        pass
+
     def ref(self, row: Row) -> str:
         """What a row is about (e.g. its customer code), shown beside a rejection."""
         return ""
 
     def parse(self, row: Row, key: str, parser, problems: list, *args):
         """Parse one filled cell; on failure add (key, reason) to problems and return None."""
-        if not row.filled(key):
+        raw = row.raw(key)
+        if raw == "" or (raw.__class__ is str and not raw.strip()):
             return None
         try:
-            return parser(row.raw(key), *args)
+            return parser(raw, *args)
         except (CellError, ValidationError) as e:
             problems.append((key, " ".join(e.messages) if isinstance(e, ValidationError) else str(e)))
             return None
@@ -117,6 +149,7 @@ class Summary:
     header: Header
     counts: Counter
     dry_run: bool = False
+    new_outlets: list = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -137,43 +170,112 @@ def _validation_pairs(error: ValidationError, field_to_key: dict[str, str]) -> l
     return [("", m) for m in error.messages]
 
 
+class _Batches:
+    """The batch loop shared by `run_import` and the engine."""
+
+    def __init__(self, importer: Importer):
+        self.importer = importer
+        self.columns = {c.key: c for c in importer.columns}
+        self.field_to_key = getattr(importer, "field_to_key", {})
+
+    def one(self, row: Row) -> Result:
+        importer = self.importer
+        try:
+            if importer.row_savepoint:
+                with transaction.atomic():
+                    return importer.process_row(row)
+            return importer.process_row(row)
+        except RowRejected as e:
+            pairs = e.problems
+        except ValidationError as e:
+            pairs = _validation_pairs(e, self.field_to_key)
+        except (PermissionDenied, Http404) as e:  # the acting user may not change this record
+            pairs = [(importer.ref_column, str(e) or _("You may not change this record."))]
+        return self.rejected(row, pairs)
+
+    def rejected(self, row: Row, pairs) -> Result:
+        return Result(row.line, REJECTED, self.importer.ref(row), _problems(row, self.columns, pairs),
+                      cells=[text(c) for c in row.cells])
+
+    def batch(self, rows: list[Row]) -> list[Result]:
+        """Process and write one batch inside the caller's transaction."""
+        importer = self.importer
+        try:
+            with transaction.atomic():
+                importer.start_batch(rows)
+                results = [self.one(row) for row in rows]
+                importer.end_batch()
+            return results
+        except DatabaseError:
+            pass
+        # A write of the batch failed (a row the checks let through, a concurrent writer):
+        # everything of the batch is rolled back; replay it row by row.
+        importer.forget_batch(rows)
+        importer.start_batch(rows)
+        results = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    result = self.one(row)
+                    if result.outcome != REJECTED:
+                        importer.end_batch()
+            except DatabaseError as e:
+                importer.forget_batch([row])
+                result = self.rejected(row, [(importer.ref_column, _("This row could not be stored: %(error)s")
+                                              % {"error": str(e).strip().splitlines()[0] if str(e) else e})])
+            results.append(result)
+        return results
+
+
+def run_batches(importer: Importer, rows, header: Header, *,
+                on_batch: Callable[[list[Row], list[Result]], None] | None = None,
+                on_result: Callable[[Result], None] | None = None,
+                after_batch: Callable[[], None] | None = None,
+                atomic_batches: bool = True) -> Counter:
+    """Run every batch: each in its own transaction (`atomic_batches`), `on_batch(rows,
+    results)` called inside it (to store the run's counters with the data), `on_result`
+    for each row and `after_batch()` after it commits."""
+    loop = _Batches(importer)
+    counts: Counter = Counter()
+    while batch := [Row(line, cells, header) for line, cells in islice(rows, importer.batch_size)]:
+        if atomic_batches:
+            with transaction.atomic():
+                results = loop.batch(batch)
+                if on_batch:
+                    on_batch(batch, results)
+        else:
+            results = loop.batch(batch)
+            if on_batch:
+                on_batch(batch, results)
+        for result in results:
+            counts[result.outcome] += 1
+            if on_result:
+                on_result(result)
+        if after_batch:
+            after_batch()
+    with transaction.atomic():
+        importer.finish()
+    return counts
+
+
 def run_import(importer: Importer, path, *, encoding: str | None = None, sheet: str | None = None,
                dry_run: bool = False, on_result: Callable[[Result], None] | None = None,
                on_start: Callable[[Table, Header], None] | None = None) -> Summary:
-    """Import a file; raises FileError (nothing changed) when the file cannot be used."""
+    """Import a file without an import-run record; raises FileError when the file cannot
+    be used. Batches commit one by one; a dry run is one transaction, rolled back."""
     table = open_table(path, encoding=encoding, sheet=sheet)
     rows = table.rows()
     header = find_header(rows, importer.columns, table.name)
     importer.start(table, header)
     if on_start:
         on_start(table, header)
-    columns = {c.key: c for c in importer.columns}
-    field_to_key = getattr(importer, "field_to_key", {})
-    counts: Counter = Counter()
-    with transaction.atomic():
-        while batch := [Row(line, cells, header) for line, cells in islice(rows, importer.batch_size)]:
-            importer.start_batch(batch)
-            for row in batch:
-                try:
-                    if importer.row_savepoint:
-                        with transaction.atomic():
-                            result = importer.process_row(row)
-                    else:
-                        result = importer.process_row(row)
-                except RowRejected as e:
-                    result = Result(row.line, REJECTED, importer.ref(row), _problems(row, columns, e.problems))
-                except ValidationError as e:
-                    result = Result(row.line, REJECTED, importer.ref(row),
-                                    _problems(row, columns, _validation_pairs(e, field_to_key)))
-                except (PermissionDenied, Http404) as e:  # the acting user may not change this record
-                    reason = str(e) or _("You may not change this record.")
-                    result = Result(row.line, REJECTED, importer.ref(row),
-                                    _problems(row, columns, [(importer.ref_column, reason)]))
-                counts[result.outcome] += 1
-                if on_result:
-                    on_result(result)
-        if dry_run:
+    if dry_run:
+        with transaction.atomic():
+            counts = run_batches(importer, rows, header, on_result=on_result, atomic_batches=False)
             transaction.set_rollback(True)
-    if not dry_run and counts[CREATED] >= 1000:
-        refresh_statistics()
-    return Summary(table=table, header=header, counts=counts, dry_run=dry_run)
+    else:
+        counts = run_batches(importer, rows, header, on_result=on_result)
+        if counts[CREATED] >= 1000:
+            refresh_statistics()
+    return Summary(table=table, header=header, counts=counts, dry_run=dry_run,
+                   new_outlets=list(getattr(importer, "new_outlets", [])))

@@ -40,6 +40,7 @@ class Table:
     encoding: str = ""  # CSV only
     sheet: str = ""  # spreadsheet only
     sheets: list[str] = field(default_factory=list)
+    estimated_rows: int = 0  # lines in the file, estimated from its first 64 KB (CSV) or exact (sheet)
     _rows: Iterator | None = None
 
     @property
@@ -49,7 +50,7 @@ class Table:
     def rows(self) -> Iterator[tuple[int, list]]:
         """(line, cells) for every non-blank row; the iterator can be consumed once."""
         for line, cells in self._rows:
-            if any(c != "" for c in cells):
+            if any(cells):  # cells are text ('' when empty) or date objects
                 yield line, cells
 
 
@@ -124,6 +125,12 @@ def _open_csv(path: Path, encoding: str | None) -> Table:
     if first_line.count(delimiter) == 0:
         delimiter = ","
     table = Table(path=path, format="csv", encoding=encoding)
+    lines = sample.count("\n")
+    if lines and len(sample) >= 64 * 1024:
+        sampled = len(sample[:sample.rfind("\n") + 1].encode(encoding, "replace"))
+        table.estimated_rows = int(path.stat().st_size * lines / max(sampled, 1))
+    else:
+        table.estimated_rows = lines + (0 if sample.endswith("\n") else 1)
     table._rows = _csv_rows(path, encoding, delimiter)
     return table
 
@@ -160,7 +167,8 @@ def _open_spreadsheet(path: Path, sheet: str | None) -> Table:
     except Exception as e:  # calamine raises its own errors, zip errors, OSError …
         raise FileError(_("Cannot read %(name)s as a spreadsheet: %(error)s") % {"name": path.name, "error": e}) \
             from None
-    table = Table(path=path, format="spreadsheet", sheet=data.name, sheets=names)
+    table = Table(path=path, format="spreadsheet", sheet=data.name, sheets=names,
+                  estimated_rows=getattr(data, "height", 0) or 0)
     table._rows = _sheet_rows(data)
     return table
 

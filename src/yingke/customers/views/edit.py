@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
@@ -20,6 +20,7 @@ from yingke.customers import services
 from yingke.customers.forms import CustomerForm, QuickGuestForm
 from yingke.customers.identity import normalize_mobile
 from yingke.customers.models import Customer
+from yingke.customers.views.detail import visible_customer
 
 QUICK_PREF_FIELDS = {"category": "pref_category", "value": "pref_value"}
 
@@ -36,7 +37,7 @@ def _require_creator(user):
 
 def _editable_customer(request, pk) -> Customer:
     """The file to edit: 404 when not visible, 403 when visible but read-only (core.permissions)."""
-    customer = get_object_or_404(Customer.objects.visible_to(request.user).select_related("property"), pk=pk)
+    customer = visible_customer(request, pk)  # follows a merged-away id to the survivor (R-2.8)
     permissions.require(request.user, permissions.EDIT, customer)
     return customer
 

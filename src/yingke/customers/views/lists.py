@@ -68,6 +68,11 @@ def customer_count(request):
     return render(request, "customers/_list_count.html", {"count": count, "count_more": more})
 
 
+def _top(customer, name) -> str:
+    """"行政套房 ×3, 豪华大床房 ×1" from the stored consumption lists."""
+    return ", ".join(f"{item} ×{n}" for item, n in (customer.consumption or {}).get(name, []))
+
+
 # The export's columns, defined once (label, value of a customer for a user). Mobile and ID
 # number as customers.masking shows them to that user; never the ID number in clear (R-12.1).
 COLUMNS = [
@@ -89,6 +94,19 @@ COLUMNS = [
     export.Column(gettext_lazy("Property"), lambda c, u: c.property.code),
     export.Column(gettext_lazy("Agreed room rate"), lambda c, u: c.agreed_room_rate),
     export.Column(gettext_lazy("File opened"), lambda c, u: c.created_at),
+    # The consumption profile (R-2.3), as stored on the file.
+    export.Column(gettext_lazy("Number of visits"), lambda c, u: c.visit_count),
+    export.Column(gettext_lazy("Total spend"), lambda c, u: c.total_spend),
+    export.Column(gettext_lazy("Average spend"), lambda c, u: c.average_spend),
+    export.Column(gettext_lazy("First visit"), lambda c, u: c.first_visit_at),
+    export.Column(gettext_lazy("Last visit"), lambda c, u: c.last_visit_at),
+    export.Column(gettext_lazy("Number of stays"), lambda c, u: c.stay_count),
+    export.Column(gettext_lazy("Nights"), lambda c, u: c.nights),
+    export.Column(gettext_lazy("Refunds"), lambda c, u: c.refund_count),
+    export.Column(gettext_lazy("Refunded"), lambda c, u: c.refund_total),
+    export.Column(gettext_lazy("Room types"), lambda c, u: _top(c, "room_types")),
+    export.Column(gettext_lazy("Outlets"), lambda c, u: _top(c, "outlets")),
+    export.Column(gettext_lazy("Booking channels"), lambda c, u: _top(c, "channels")),
 ]
 
 
