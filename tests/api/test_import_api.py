@@ -112,6 +112,21 @@ def test_bad_input_names_the_field_and_keeps_nothing(world, home):
     assert not (home / "imports").exists() or list((home / "imports").iterdir()) == []
 
 
+@pytest.mark.parametrize("mapping", ["[" * 3000, '{"amount": "\\ud800"}', '{"\\udfff": 1}', '{"amount": "a\\u0000"}'],
+                         ids=["deeply-nested", "lone-surrogate-value", "lone-surrogate-key", "nul"])
+def test_a_mapping_that_is_not_text_is_a_422_that_echoes_nothing(world, home, mapping):
+    """JSON nested past Python's stack, or escapes that spell a lone surrogate or a NUL: a
+    clear 422 on `mapping`, never a 500, and the answer can be encoded."""
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(world.gm)[1]}", HTTP_ACCEPT_LANGUAGE="en",
+                    raise_request_exception=False)
+    response = post(client, mapping=mapping)
+    assert response.status_code == 422, response.content
+    assert "mapping" in response.json()["errors"]
+    assert b"\\ud800" not in response.content and b"\\udfff" not in response.content
+    assert ImportRun.objects.count() == 0
+    assert not (home / "imports").exists() or list((home / "imports").iterdir()) == []
+
+
 def test_a_mapping_by_header_name_or_position(world, django_capture_on_commit_callbacks):
     lines = ["单据号,客户编号,交易时刻,交易额", "D101,C001,2026-11-03 19:30,128.00"]
     with django_capture_on_commit_callbacks(execute=True):

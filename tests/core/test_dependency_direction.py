@@ -39,3 +39,10 @@ def test_customers_does_not_import_visits():
 def test_the_checker_sees_imports():
     """The checker itself: visits imports customers (a visit belongs to a guest file)."""
     assert any("customers" in n for n in imports_of("visits").values())
+
+
+def test_visits_and_customers_do_not_import_the_import_engine():
+    """imports reads files into customers and visits; neither needs the engine (the cell
+    parsers they share live in core.parsing)."""
+    bad = {m: "imports" for app in ("customers", "visits") for m, n in imports_of(app).items() if "imports" in n}
+    assert bad == {}

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from yingke.imports.parsing import EXCEL_EPOCH, CellError, parse_date, parse_datetime, parse_decimal
+from yingke.core.parsing import EXCEL_EPOCH, CellError, parse_date, parse_datetime, parse_decimal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FULL_WIDTH = str.maketrans("0123456789.,-", "０１２３４５６７８９．，－")

@@ -130,7 +130,7 @@ def test_odd_input_is_a_clear_message_never_a_500(world):
     assert "\x01" not in run.file_name
     assert gm.get(f"/imports/{run.pk}/?encoding=\x00&sheet=" + "x" * 500).status_code == 200
     assert gm.post(f"/imports/{run.pk}/start/", {"map-0": "nonsense", "map-99": "amount"}).status_code == 422
-    assert gm.get("/imports/?page=abc").status_code == 200
+    assert gm.get("/imports/?after=abc").status_code == 200
     assert gm.get(f"/imports/{run.pk}/problems.pdf").status_code == 404
 
 

@@ -7,9 +7,9 @@ import openpyxl
 import pytest
 from django.utils import translation
 
+from yingke.core.parsing import CellError, parse_date, parse_datetime, parse_decimal, parse_int, split_list
 from yingke.imports.columns import Column, find_header, header_key
 from yingke.imports.customers import COLUMNS
-from yingke.imports.parsing import CellError, parse_date, parse_datetime, parse_decimal, parse_int, split_list
 from yingke.imports.reading import FileError, open_table
 
 ROWS = [["客户编号", "姓名", "手机"], ["A1", "张三", "13812345678"], ["A2", "单田芳䶮", "13912345678"]]

@@ -4,26 +4,45 @@ A row the user may not see is 404 (never data, never a hint that it exists); a r
 may see but not change is 403.
 """
 
-from yingke.api.errors import not_found
+from django.utils.translation import gettext as _
+
+from yingke.api.errors import ApiError, not_found
 from yingke.core import permissions
 from yingke.customers.merge import visible_survivor
 from yingke.customers.models import Customer
 
 
 def visible_customer(user, customer_id: int) -> Customer:
+    """A customer `user` may see, for reading. A merged-away id answers with the file it
+    became, when the user may see that (R-2.8)."""
     c = Customer.objects.visible_to(user).select_related("property", "owner").filter(pk=customer_id).first()
     if c is None:
-        # A merged-away id answers with the file it became, when the user may see that (R-2.8).
         c = visible_survivor(user, customer_id)
     if c is None:
         raise not_found()
     return c
 
 
+def customer_for_write(user, customer_id: int) -> Customer:
+    """A customer `user` may see, for a write (PATCH/POST/DELETE on the file or its parts).
+
+    A merged-away id is never followed here: a write meant for the merged file (a stale
+    client, an old form) would otherwise land on the survivor and undo the merge's choices.
+    It answers 404, naming the file it became when the user may see that."""
+    c = Customer.objects.visible_to(user).select_related("property", "owner").filter(pk=customer_id).first()
+    if c is not None:
+        return c
+    survivor = visible_survivor(user, customer_id)
+    if survivor is None:
+        raise not_found()
+    raise ApiError(404, _("This file was merged into %(code)s (id %(id)s); nothing was changed. "
+                          "Send the change to that file.") % {"code": survivor.customer_code, "id": survivor.pk})
+
+
 def editable_customer(user, customer_id: int) -> Customer:
-    """A customer whose regular information `user` may change: 404 when not visible, 403
-    when visible but not theirs to change (core.permissions decides)."""
-    c = visible_customer(user, customer_id)
+    """A customer whose regular information `user` may change: 404 when not visible (or
+    merged away, see customer_for_write), 403 when visible but not theirs to change."""
+    c = customer_for_write(user, customer_id)
     permissions.require(user, permissions.EDIT, c)
     return c
 

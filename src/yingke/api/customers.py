@@ -196,7 +196,11 @@ def get_customer(request, customer_id: int):
 
 @router.patch("/customers/{int:customer_id}", response={200: CustomerOut, 403: ErrorOut, 404: ErrorOut,
                                                           422: ErrorOut},
-              summary="Change a guest file", description="Only the fields sent are changed.")
+              summary="Change a guest file",
+              description="Only the fields sent are changed. The id of a file merged into another "
+                          "(R-2.8) answers 404 with a message naming the file it became: a write is "
+                          "never forwarded to the survivor (the same for every write on a file's "
+                          "parts: visits, notes, preferences, dates, contacts, merge).")
 def update_customer(request, customer_id: int, payload: CustomerPatch):
     user = request.auth
     customer = editable_customer(user, customer_id)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from yingke.api.access import editable_customer, visible_child, visible_customer
+from yingke.api.access import customer_for_write, editable_customer, visible_child, visible_customer
 from yingke.api.customers import apply_fields
 from yingke.api.errors import ApiError, django_errors, field_error, invalid_input, not_found
 from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, offset_page
@@ -61,8 +61,8 @@ def _contacts_page(request, org_id, limit, offset):
 @router.get("/customers/{int:customer_id}/contacts", response={200: Page[ContactOut], 404: ErrorOut},
             tags=["contacts"], summary="Contact people of an organisation")
 def list_contacts(request, customer_id: int, limit: int = LIMIT, offset: int = OFFSET):
-    visible_customer(request.auth, customer_id)
-    return _contacts_page(request, customer_id, limit, offset)
+    customer = visible_customer(request.auth, customer_id)
+    return _contacts_page(request, customer.pk, limit, offset)
 
 
 @router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"],
@@ -114,8 +114,8 @@ def remove_contact(request, customer_id: int, person_id: int):
 @router.get("/customers/{int:customer_id}/preferences", response={200: Page[PreferenceOut], 404: ErrorOut},
             tags=["preferences"], summary="Preferences of a guest")
 def list_preferences(request, customer_id: int, limit: int = LIMIT, offset: int = OFFSET):
-    visible_customer(request.auth, customer_id)
-    qs = (Preference.objects.visible_to(request.auth).filter(customer_id=customer_id)
+    customer = visible_customer(request.auth, customer_id)
+    qs = (Preference.objects.visible_to(request.auth).filter(customer_id=customer.pk)
           .select_related("created_by").order_by("category", "id"))
     return offset_page(request, qs, limit, offset, preference_out)
 
@@ -123,7 +123,7 @@ def list_preferences(request, customer_id: int, limit: int = LIMIT, offset: int 
 @router.post("/customers/{int:customer_id}/preferences", response={201: PreferenceOut, **ERRORS},
              tags=["preferences"], summary="Add a preference")
 def add_preference(request, customer_id: int, payload: PreferenceIn):
-    customer = visible_customer(request.auth, customer_id)
+    customer = customer_for_write(request.auth, customer_id)
     pref = services.add_preference(request.auth, customer, payload.category, payload.value)
     return Status(201, preference_out(pref))
 
@@ -143,10 +143,10 @@ def delete_preference(request, customer_id: int, pref_id: int):
             description="Each with its next occurrence (lunar dates by the lunar calendar) and whether "
                         "the care reminder is due.")
 def list_special_dates(request, customer_id: int, limit: int = LIMIT, offset: int = OFFSET):
-    visible_customer(request.auth, customer_id)
+    customer = visible_customer(request.auth, customer_id)
     today = timezone.localdate()
     rows = [special_date_out(s, today) for s in
-            SpecialDate.objects.visible_to(request.auth).filter(customer_id=customer_id)]
+            SpecialDate.objects.visible_to(request.auth).filter(customer_id=customer.pk)]
     rows.sort(key=lambda r: (r["next_occurrence"], r["id"]))
     return offset_page(request, rows, limit, offset, lambda r: r)
 
@@ -164,7 +164,7 @@ def _save_date(user, spec: SpecialDate, data: dict) -> SpecialDate:
 @router.post("/customers/{int:customer_id}/special-dates", response={201: SpecialDateOut, **ERRORS},
              tags=["special dates"], summary="Add a special date")
 def add_special_date(request, customer_id: int, payload: SpecialDateIn):
-    customer = visible_customer(request.auth, customer_id)
+    customer = customer_for_write(request.auth, customer_id)
     spec = _save_date(request.auth, SpecialDate(customer=customer), payload.model_dump(exclude_unset=True))
     return Status(201, special_date_out(spec, timezone.localdate()))
 
@@ -190,8 +190,8 @@ def delete_special_date(request, customer_id: int, date_id: int):
 @router.get("/customers/{int:customer_id}/notes", response={200: Page[NoteOut], 404: ErrorOut}, tags=["notes"],
             summary="Notes and feedback on a guest file, newest first")
 def list_notes(request, customer_id: int, limit: int = LIMIT, offset: int = OFFSET):
-    visible_customer(request.auth, customer_id)
-    qs = (Note.objects.visible_to(request.auth).filter(customer_id=customer_id)
+    customer = visible_customer(request.auth, customer_id)
+    qs = (Note.objects.visible_to(request.auth).filter(customer_id=customer.pk)
           .select_related("outlet", "author").order_by("-created_at", "-id"))
     return offset_page(request, qs, limit, offset, note_out)
 
@@ -199,7 +199,7 @@ def list_notes(request, customer_id: int, limit: int = LIMIT, offset: int = OFFS
 @router.post("/customers/{int:customer_id}/notes", response={201: NoteOut, **ERRORS}, tags=["notes"],
              summary="Add a note or feedback")
 def add_note(request, customer_id: int, payload: NoteIn):
-    customer = visible_customer(request.auth, customer_id)
+    customer = customer_for_write(request.auth, customer_id)
     outlet = None
     if payload.outlet:
         outlet = Outlet.objects.filter(property_id=customer.property_id, code=payload.outlet.strip()).first()

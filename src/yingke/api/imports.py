@@ -63,7 +63,9 @@ class ImportOut(Schema):
 class ProblemOut(Schema):
     line: int = Field(description="Line as the user sees it in the file (the first line is 1).")
     column: str = Field(description="Column as named in the file's header.")
-    value: str
+    value: str = Field(description="The cell as the file had it (an ID number masked); empty for a role that "
+                                   "may not see guest data (only who uploaded the file and the property's "
+                                   "general managers see the values).")
     reason: str
 
 
@@ -118,10 +120,13 @@ def get_import(request, import_id: int):
 @router.get("/imports/{int:import_id}/problems", response={200: Page[ProblemOut], 404: ErrorOut},
             summary="Rejected rows of an import", description="One item per problem, in line order.")
 def list_import_problems(request, import_id: int, limit: int = LIMIT, offset: int = OFFSET):
-    run = _run(request.auth, import_id)
+    user = request.auth
+    run = _run(user, import_id)
+    id_columns = uploads.id_number_columns(run)
     problems = ImportProblem.objects.filter(run=run).order_by("line", "id").only("line", "column", "value", "reason")
     return offset_page(request, problems, limit, offset,
-                       lambda p: {"line": p.line, "column": p.column, "value": p.value, "reason": p.reason})
+                       lambda p: {"line": p.line, "column": p.column, "reason": p.reason,
+                                  "value": uploads.shown_problem_value(user, run, p, id_columns)})
 
 
 def _mapping_help() -> str:
@@ -191,14 +196,26 @@ def _parse_mapping(text):
     if text is None or not text.strip():
         return None
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = json.loads(text)  # nesting deeper than Python's stack: RecursionError
+    except (ValueError, RecursionError):
         raise field_error("mapping", _("Give the mapping as a JSON object, e.g. {\"date\": 0}.")) from None
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value) or \
             not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in value.values()):
         raise field_error("mapping", _("Give the mapping as a JSON object of field → column position or "
                                        "header name."))
+    if not all(_storable(k) for k in value) or not all(_storable(v) for v in value.values() if isinstance(v, str)):
+        # JSON escapes can spell a lone surrogate or a NUL, which no answer can echo.
+        raise field_error("mapping", _("The mapping holds characters that are not text (a NUL or a lone "
+                                       "surrogate)."))
     return value
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _resolve_mapping(preview, wanted: dict) -> dict:

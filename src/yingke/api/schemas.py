@@ -632,7 +632,10 @@ def note_out(n: Note) -> dict:
 class ChangeOut(Schema):
     when: dt.datetime
     who: str
-    action: Literal["created", "changed", "deleted"]
+    action: Literal["created", "changed", "deleted", "merged"] = Field(
+        description="`merged`: another file was merged into this one (R-2.8): `before` names it, `after` "
+                    "says which values were taken from it; its own earlier records follow with the "
+                    "subject 'merged from CODE'.")
     subject: str = Field(description="What changed: the file itself, a preference, a note …")
     field: str
     before: str

@@ -9,7 +9,6 @@ input 422 naming the field; a document number already recorded in the property 4
 
 import dataclasses
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BeforeValidator, WithJsonSchema
 
-from yingke.api.access import visible_customer
+from yingke.api.access import customer_for_write, visible_customer
 from yingke.api.errors import field_error, not_found
 from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, offset_page
 from yingke.api.schemas import ErrorOut, In, OwnerOut, choice, model_fields, object_id, owner_out
@@ -34,28 +33,31 @@ OFFSET = Query(0, ge=0, le=MAX_OFFSET)
 
 # One line of text (services refuse control characters; tabs and line breaks become spaces).
 LINE = r"^[^\u0000-\u0008\u000e-\u001f\u007f-\u009f]*$"
-AMOUNT_TEXT = r"^-?(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,2})?$"
-RATE_TEXT = r"^(?:0|[1-9][0-9]{0,7})(?:\.[0-9]{1,2})?$"
 
 
-def _money(pattern: str, lo: float, hi: float, description: str):
+def _money(lo: Decimal, hi: Decimal, description: str, **limits):
+    """A JSON number or a decimal string, read by the same parser and rules as the form and
+    an import (visits.services.parse_money → core.parsing.parse_decimal, R-3.2)."""
     def check(value):
-        if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(pattern, value)):
-            raise ValueError(_("Enter an amount with at most two decimal places."))
-        if isinstance(value, int | float) and not lo <= value <= hi:
-            raise ValueError(_("Enter a value between %(lo)s and %(hi)s.") % {"lo": lo, "hi": hi})
-        if isinstance(value, float):
-            value = round(value, 2)
-        return value
+        if value is None:
+            return None
+        errors: dict = {}
+        number = services.parse_money(value, "value", errors, lo=lo, hi=hi, **limits)
+        if errors:
+            raise ValueError(errors["value"][0])
+        return number
 
-    schema = {"anyOf": [{"type": "number", "minimum": lo, "maximum": hi}, {"type": "string", "pattern": pattern}],
-              "description": description}
+    schema = {"anyOf": [{"type": "number", "minimum": float(lo), "maximum": float(hi)},
+                        {"type": "string", "minLength": 1, "maxLength": 40}],
+              "description": description + " A number, or a string as staff write it ('1234.50', "
+                                           "'￥1,234.50', '1234.5元'); at most two decimals; "
+                                           "'1,5' or '12.3.4' is refused, never guessed."}
     return Annotated[Decimal, BeforeValidator(check), WithJsonSchema(schema)]
 
 
-Amount = _money(AMOUNT_TEXT, -9999999999.99, 9999999999.99,
+Amount = _money(-services.MAX_AMOUNT, services.MAX_AMOUNT,
                 "Yuan, at most two decimals; a negative amount is a refund.")
-Rate = _money(RATE_TEXT, 0, 99999999.99, "Room rate in yuan, at least 0.")
+Rate = _money(Decimal(0), services.MAX_RATE, "Room rate in yuan, at least 0.")
 OCCASION = choice(Visit.Occasion)
 _text = model_fields(Visit, ["table_no", "doc_no", "room_type", "channel"], **{
     name: {"pattern": LINE} for name in ("table_no", "doc_no", "room_type", "channel")})
@@ -63,8 +65,9 @@ _text = model_fields(Visit, ["table_no", "doc_no", "room_type", "channel"], **{
 
 class VisitFields(In):
     occurred_at: dt.datetime | None = Field(
-        None, description="Date and time (local time of the property when no offset is given); "
-                          "for a stay it may be left out: the departure day at noon.")
+        None, description="Date and time (local time of the property when no offset is given), "
+                          "from 2000-01-01 to tomorrow (local time); for a stay it may be left out: "
+                          "the departure day at noon.")
     amount: Amount | None = Field(None, description="Yuan, at most two decimals; a negative amount is a refund. "
                                                      "Required for a new visit.")
     outlet: str | None = Field(None, max_length=Outlet._meta.get_field("code").max_length,
@@ -133,7 +136,8 @@ class VisitOut(Schema):
 class VisitChangeOut(Schema):
     when: dt.datetime
     who: str
-    action: str = Field(description="created, changed or deleted")
+    action: str = Field(description="created, changed, deleted, or imported (the first line of a visit "
+                                     "written by an import: file, import number, who, when)")
     reason: str
     field: str
     before: str
@@ -191,8 +195,8 @@ def _data(payload, customer) -> dict:
             description="Voided visits are included with `voided: true` (they count nowhere).")
 def list_visits(request, customer_id: int, limit: int = LIMIT, offset: int = OFFSET):
     user = request.auth
-    visible_customer(user, customer_id)
-    qs = (Visit.objects.visible_to(user).filter(customer_id=customer_id).select_related(*RELATED)
+    customer = visible_customer(user, customer_id)
+    qs = (Visit.objects.visible_to(user).filter(customer_id=customer.pk).select_related(*RELATED)
           .order_by("-occurred_at", "-id"))
     return offset_page(request, qs, limit, offset, lambda v: visit_out(v, user))
 
@@ -203,7 +207,7 @@ def list_visits(request, customer_id: int, limit: int = LIMIT, offset: int = OFF
                          "the property is the file's. The file's consumption profile is refreshed.")
 def record_visit(request, customer_id: int, payload: VisitCreate):
     user = request.auth
-    customer = visible_customer(user, customer_id)
+    customer = customer_for_write(user, customer_id)
     visit = services.record_visit(user, customer, **_data(payload, customer))
     return Status(201, visit_out(_visible_visit(user, visit.pk), user))
 

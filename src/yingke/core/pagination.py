@@ -125,8 +125,11 @@ def decode_cursor(token: str, ordering: Ordering, model) -> tuple:
         value.encode()
         if isinstance(field, DateTimeField):
             value = dt.datetime.fromisoformat(value)
-            if value.tzinfo is None:
+            # An aware time at the calendar's ends (0001-01-01T00:00+14:00) overflows when the
+            # database or Python turns it into UTC: only years 1900–2100 are keys of ours.
+            if value.tzinfo is None or not 1900 <= value.year <= 2100:
                 raise ValueError
+            value = value.astimezone(dt.UTC)
         elif isinstance(field, DecimalField):
             value = Decimal(value)
             if not value.is_finite() or abs(value) >= Decimal(10) ** (field.max_digits - field.decimal_places):

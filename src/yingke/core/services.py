@@ -29,7 +29,7 @@ Who configures what:
   * The sales manager field applies to account managers only; for other roles it is cleared.
 """
 
-import unicodedata
+import re
 import zoneinfo
 from functools import lru_cache
 
@@ -44,6 +44,7 @@ from yingke.core import permissions
 from yingke.core.models import AuditEvent, Outlet, Property, User, code_validator
 from yingke.core.permissions import CONFIGURE, NotVisible, is_system
 from yingke.core.roles import OWNER_ROLES, Role
+from yingke.core.signals import outlet_renamed
 
 MAX_CAPACITY = 100_000
 
@@ -76,9 +77,12 @@ def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+_NOT_PLAIN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # exactly the categories Cc and Cs
+
+
 def plain(text: str) -> bool:
-    """No control characters or lone surrogates: safe to store and to query with."""
-    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+    """No control characters (Cc) or lone surrogates (Cs): safe to store and to query with."""
+    return _NOT_PLAIN.search(text) is None
 
 
 def _choice(value, choices, field, errors):
@@ -269,9 +273,14 @@ def update_outlet(actor, outlet: Outlet, **data) -> Outlet:
         errors[field] = [_("This field cannot be changed.")]
     _outlet_fields(outlet, data, errors)
     _raise(errors)
-    _save_outlet(outlet)
-    _audit(actor, "config.outlet.update", f"outlet:{outlet.property.code}/{outlet.code}", before,
-           _outlet_state(outlet))
+    with transaction.atomic():
+        _save_outlet(outlet)
+        _audit(actor, "config.outlet.update", f"outlet:{outlet.property.code}/{outlet.code}", before,
+               _outlet_state(outlet))
+        if outlet.name != before["name"]:
+            # Profiles store outlet names (R-2.3); the visits app refreshes them (core imports no
+            # domain app, so it says so by a signal).
+            outlet_renamed.send(sender=Outlet, outlet=outlet, old_name=before["name"])
     return outlet
 
 

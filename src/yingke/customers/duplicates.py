@@ -65,8 +65,19 @@ def _q(name):
 COLUMNS = ["id", "property", "kind", "name", "name_pinyin", "birth_date", "employer", "mobile", "id_number_hash"]
 
 
-def _branches() -> list[tuple[int, str]]:
-    return [
+def reasons_shown(user) -> dict:
+    """The reasons `user` may be told (R-12.1): "Same ID number" only to the roles that see
+    ID numbers beyond the last four characters (permissions.sees_id_region). For the front
+    desk and the supervisor, who see IDs masked to the last four, it would confirm a
+    guessed ID number; pairs found only by it are not listed to them."""
+    if permissions.sees_id_region(user):
+        return REASONS
+    return {code: value for code, value in REASONS.items() if code != "id_number"}
+
+
+def _branches(user) -> list[tuple[int, str]]:
+    shown = reasons_shown(user)
+    return [(bit, condition) for bit, condition in [
         (REASONS["mobile"][0], "b.mobile = a.mobile AND a.mobile <> ''"),
         (REASONS["id_number"][0], "b.id_number_hash = a.id_number_hash AND a.id_number_hash <> ''"),
         (REASONS["name_birth"][0], "b.name = a.name AND b.birth_date = a.birth_date AND a.birth_date IS NOT NULL"),
@@ -74,7 +85,7 @@ def _branches() -> list[tuple[int, str]]:
         (REASONS["pinyin_employer"][0],
          "b.employer = a.employer AND a.employer <> '' AND b.sounds = a.sounds AND a.name_pinyin <> '' "
          "AND b.name <> a.name"),
-    ]
+    ] if any(bit == b for b, _label in shown.values())]
 
 
 CAP = 5_000  # pairs read at most: the newest first; more is a data clean-up, not a list to page through
@@ -135,7 +146,7 @@ class CandidatePairs:
     def _union(self) -> str:
         parts = [f"SELECT a.id AS a_id, b.id AS b_id, {bit} AS reason FROM v a INNER JOIN v b "
                  f"ON b.property = a.property AND b.kind = a.kind AND b.id > a.id AND {condition}"
-                 for bit, condition in _branches()]
+                 for bit, condition in _branches(self.user)]
         dismissed = _q(DuplicateDismissal._meta.db_table)
         da = _q(DuplicateDismissal._meta.get_field("customer_a").column)
         db = _q(DuplicateDismissal._meta.get_field("customer_b").column)
@@ -169,6 +180,8 @@ class CandidatePairs:
     def _selected(self):
         if not self.reason:
             return self.rows()
+        if self.reason not in reasons_shown(self.user):
+            return []
         bit = REASONS[self.reason][0]
         return [r for r in self.rows() if r[2] & bit]
 

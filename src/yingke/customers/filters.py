@@ -154,7 +154,10 @@ class TextDate(django_filters.Filter):
 
 WHOLE = r"\A[0-9]{1,9}\Z"
 MONEY = r"\A-?[0-9]{1,12}(\.[0-9]{1,2})?\Z"
-DATE = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
+# Years 1900–2100 only: a day at the calendar's ends (0001-01-01, 9999-12-31) would overflow
+# when turned into local midnight or the next day.
+DATE = r"\A(?:19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}\Z"
+DATE_MESSAGE = _("Enter a date from 1900 to 2100 (YYYY-MM-DD).")
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -188,11 +191,11 @@ class CustomerFilterSet(django_filters.FilterSet):
                            label=_("Spend to"), widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 7}),
                            help_text=_("Total spend at most (yuan)."))
     last_visit_after = TextDate(method="filter_last_after", max_length=10, strip=False,
-                                validators=[RegexValidator(DATE, _("Enter a valid date (YYYY-MM-DD)."))],
+                                validators=[RegexValidator(DATE, DATE_MESSAGE)],
                                 label=_("Last visit from"), widget=forms.DateInput(attrs={"type": "date"}),
                                 help_text=_("Last visit on or after this date (YYYY-MM-DD)."))
     last_visit_before = TextDate(method="filter_last_before", max_length=10, strip=False,
-                                 validators=[RegexValidator(DATE, _("Enter a valid date (YYYY-MM-DD)."))],
+                                 validators=[RegexValidator(DATE, DATE_MESSAGE)],
                                  label=_("Last visit to"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("Last visit on or before this date (YYYY-MM-DD)."))
     has_stays = OneOf(choices=YES_NO, blank=_("Any"), method="filter_has_stays", label=_("Has stayed"))

@@ -1,7 +1,11 @@
 """Old links keep working after a merge (R-2.8): a page of a merged-away file redirects to
-the same page of the file it became (GET/HEAD 301, other methods 308 so that a form sent
-from an old page reaches the survivor), when the user may see that file; otherwise the
-404 stands."""
+the same page of the file it became (GET/HEAD, 301) when the user may see that file;
+otherwise the 404 stands.
+
+A write (POST or any other method) to a merged-away id is never forwarded: a form sent from
+an old page of the merged file carries that file's values and would undo the choices made in
+the merge. It answers 404 with a page naming the file it became (customers/merged_away.html),
+and nothing is saved."""
 
 from yingke.customers.merge import MergedAway
 

@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 
 from yingke.core import permissions
 from yingke.core.models import User
+from yingke.core.parsing import choices, parse_choice, parse_date, split_list, text
 from yingke.core.roles import OWNER_ROLES
 from yingke.customers import bulk, services
 from yingke.customers.identity import parse_resident_id
 from yingke.customers.models import Customer, Tag
 from yingke.customers.pinyin import clean_name
 from yingke.imports.columns import Column
-from yingke.imports.parsing import choices, parse_choice, parse_date, split_list, text
 from yingke.imports.pipeline import CREATED, UNCHANGED, UPDATED, Importer, Result, Row, RowRejected
 
 

@@ -14,10 +14,18 @@ The spec's R-12.4 asks that an interrupted import leave the data as before; issu
 and more specific) asks for whole batches and a re-run that finishes the job, which is what
 this module does. A dry run is the exception: it is one transaction, rolled back, and only
 the run record and its rejected rows are kept.
+
+A dry run's progress is not visible to other processes while it runs: whatever it writes
+is inside its one transaction (rolled back at the end, invisible to other connections until
+then), and a second connection cannot write the counters beside it (SQLite allows one
+writer, and the dry run's transaction holds it). `on_progress(run)` is still called after every batch with the
+counters in memory (the CLI's progress bar); the stored record shows "running" with no
+counts until the dry run ends and its final counters and rejected rows are saved.
 """
 
 import csv
 import hashlib
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -32,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from yingke.core import permissions
 from yingke.core.db import refresh_statistics
+from yingke.core.export import safe_text
 from yingke.core.permissions import IMPORT
 from yingke.imports.columns import Header, find_header, likely_header, mapped_header
 from yingke.imports.customers import CustomerImporter
@@ -40,6 +49,7 @@ from yingke.imports.pipeline import CREATED, REJECTED, UNCHANGED, UPDATED, Resul
 from yingke.imports.reading import FileError, Table, open_table
 from yingke.imports.visits import StayImporter, VisitImporter
 
+logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)
 ERRORS_REASON = "错误原因 / reason"
 
@@ -64,7 +74,7 @@ class Preview:
 def preview(kind: str, path, *, encoding=None, sheet=None, sample: int = 10) -> Preview:
     """The detected header mapping and the first rows, for the user to check (and correct)
     before the import runs; `.error` says why the file cannot be used."""
-    from yingke.imports.parsing import text
+    from yingke.core.parsing import text
 
     columns = IMPORTERS[kind].columns
     result = Preview(columns=[(c.key, str(c.label), c.required) for c in columns])
@@ -159,11 +169,28 @@ def mark_interrupted() -> int:
         if gone or beat < now - STALE_AFTER:
             stale.append(run.id)
     if stale:
+        refresh_run_profiles(stale)
         ImportRun.objects.filter(id__in=stale, state=ImportRun.State.RUNNING).update(
             state=ImportRun.State.INTERRUPTED, finished_at=now,
             message=_("The import stopped before the end (its process ended). Run the same file again to "
                       "finish it; rows already stored are not doubled."))
     return len(stale)
+
+
+def refresh_run_profiles(run_ids: list[int]) -> None:
+    """Bring the consumption profiles (R-2.3) of the files that runs which did not finish
+    wrote visits to up to date (a finished run refreshes them in `finish()`); the batches
+    they committed stay, so their files' profiles must count them. Never raises: it runs
+    on the way out of a failure."""
+    from yingke.visits.models import Visit
+    from yingke.visits.profile import refresh_profiles
+
+    try:
+        with transaction.atomic():
+            ids = Visit.objects.filter(import_run_id__in=run_ids).values_list("customer_id", flat=True).distinct()
+            refresh_profiles(list(ids))
+    except Exception:  # noqa: BLE001 - the run's own failure is what the user must see
+        logger.exception("refreshing the profiles of import runs %s failed", run_ids)
 
 
 RUN_FIELDS = ["state", "rows_total", "rows_done", "last_line", "created", "updated", "unchanged", "rejected",
@@ -245,11 +272,20 @@ def execute_run(run: ImportRun, *, actor, on_progress=None, on_result=None) -> I
     except BaseException as e:
         interrupted = isinstance(e, (KeyboardInterrupt, SystemExit))
         run.state = ImportRun.State.INTERRUPTED if interrupted else ImportRun.State.FAILED
-        run.message = (_("The import was interrupted. Run the same file again to finish it; rows already stored "
-                         "are not doubled.") if interrupted else str(e) or e.__class__.__name__)
+        if interrupted:
+            run.message = _("The import was interrupted. Run the same file again to finish it; rows already "
+                            "stored are not doubled.")
+        else:  # a fault of ours: the details go to the log, never to the user
+            logger.exception("import run %s failed after line %s", run.pk, run.last_line)
+            run.message = (_("The import stopped because of an unexpected error in the rows after line %(line)d; "
+                             "the rows up to that line are stored. Please tell your administrator (import "
+                             "#%(run)d).") % {"line": run.last_line or (run.options or {}).get("header_line", 1),
+                                              "run": run.pk})
         run.finished_at = timezone.now()
         # the counters stay as the last committed batch wrote them (a dry run has none)
         _save_outside(run, None if run.dry_run else ["state", "message", "finished_at"])
+        if not run.dry_run and run.kind != ImportRun.Kind.CUSTOMERS:
+            refresh_run_profiles([run.pk])
         raise
     run.finished_at = timezone.now()
     _save_outside(run)
@@ -309,7 +345,9 @@ def write_errors(run: ImportRun, path_or_file) -> int:
         f = path_or_file
     try:
         writer = csv.writer(f)
-        writer.writerow([*header, ERRORS_REASON])
+        # neutralised like every export (a cell "=HYPERLINK(…)" must not run when the file is
+        # opened); the readers drop that apostrophe again, so the fixed file re-imports as written
+        writer.writerow([safe_text(h) for h in header] + [ERRORS_REASON])
         n = 0
         line, cells, reasons = None, None, []
 
@@ -319,7 +357,7 @@ def write_errors(run: ImportRun, path_or_file) -> int:
                 return
             row = list(cells or [])
             row += [""] * (len(header) - len(row))
-            writer.writerow([*row, "；".join(reasons)])
+            writer.writerow([safe_text(str(c)) for c in row] + [safe_text("；".join(reasons))])
             n += 1
 
         for p in ImportProblem.objects.filter(run=run).order_by("line", "id").iterator(chunk_size=2000):

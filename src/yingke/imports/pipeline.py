@@ -33,8 +33,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from yingke.core.db import refresh_statistics
+from yingke.core.parsing import CellError, text
 from yingke.imports.columns import Column, Header, find_header
-from yingke.imports.parsing import CellError, text
 from yingke.imports.reading import FileError, Table, open_table
 
 CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from yingke.core.export import FORMULA_STARTS
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 ZIP_MAGIC = b"PK\x03\x04"
@@ -141,7 +143,10 @@ def _csv_rows(path: Path, encoding: str, delimiter: str):
         line = 1
         try:
             for record in reader:
-                yield line, [c.strip() for c in record]
+                cells = [c.strip() for c in record]
+                if "'" in "".join(cells):  # one C-level scan: rare, so the fix below costs nothing
+                    cells = [unquote(c) for c in cells]
+                yield line, cells
                 line = reader.line_num + 1
         except (csv.Error, UnicodeDecodeError) as e:
             raise FileError(_("%(name)s, line %(line)d: cannot read the file (%(error)s).")
@@ -180,10 +185,20 @@ def _sheet_rows(data):
         yield i + 1, [spreadsheet_cell(c) for c in row]
 
 
+# what core.export.safe_text puts an apostrophe before (errors files, exports)
+NEUTRALISED = tuple("'" + c for c in FORMULA_STARTS)
+
+
+def unquote(cell: str) -> str:
+    """A cell neutralised against formulas ("'=1+1", "'-88.00": core.export.safe_text, the
+    errors file) read as written before: a fixed errors file re-imports cleanly."""
+    return cell[1:].strip() if cell.startswith(NEUTRALISED) else cell
+
+
 def spreadsheet_cell(value):
     """Normalise a calamine value: 13812345678.0 → '13812345678', 12.5 → '12.5'."""
     if isinstance(value, str):
-        return value.strip()
+        return unquote(value.strip())
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):

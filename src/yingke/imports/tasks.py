@@ -7,7 +7,10 @@ any more (already running, done, or run by a second copy of the message) is left
 the claim is one conditional UPDATE (queued → running), so two workers cannot both start it.
 
 Periodic: every five minutes runs whose worker died are marked "interrupted"
-(`engine.mark_interrupted`), and uploads left at the preview for a day are discarded.
+(`engine.mark_interrupted`), uploads left at the preview for a day are discarded, and
+every night the guest data a finished run keeps (the stored copy of the upload, the
+values and cells of its rejected rows) is purged after the retention period
+(`purge_expired`, R-12.2); the run, its counts and the reasons stay.
 """
 
 import datetime as dt
@@ -25,10 +28,11 @@ from huey import crontab
 
 from yingke.core import permissions
 from yingke.core.jobs import huey, report
-from yingke.imports.models import ImportRun
+from yingke.imports.models import ImportProblem, ImportRun
 
 PROGRESS_EVERY = 5.0  # seconds between progress lines in the worker's output
 ABANDONED_AFTER = dt.timedelta(days=1)
+RETENTION_DAYS = 30  # settings.IMPORT_RETENTION_DAYS overrides it
 
 
 def actor_of(run: ImportRun):
@@ -113,3 +117,37 @@ def discard_abandoned_uploads() -> None:
     if count:
         report(ngettext("%(count)d upload left unconfirmed for a day was discarded.",
                         "%(count)d uploads left unconfirmed for a day were discarded.", count) % {"count": count})
+
+
+def retention() -> dt.timedelta:
+    return dt.timedelta(days=getattr(settings, "IMPORT_RETENTION_DAYS", RETENTION_DAYS))
+
+
+def purge_expired(now=None) -> int:
+    """Runs finished longer ago than the retention period: the stored upload is removed and
+    the values and cells of their rejected rows are cleared (line, column and reason stay).
+    Returns the number of runs purged; a run is purged once."""
+    from yingke.imports import uploads
+
+    cutoff = (now or timezone.now()) - retention()
+    runs = (ImportRun.objects.filter(state__in=uploads.FINISHED, finished_at__lt=cutoff)
+            .exclude(options__has_key="purged").only("id", "stored_path", "options"))
+    count = 0
+    for run in runs.iterator():
+        uploads.remove_file(run.stored_path)
+        ImportProblem.objects.filter(run=run).update(value="", cells=None)
+        options = dict(run.options or {})
+        options["purged"] = True
+        ImportRun.objects.filter(pk=run.pk).update(options=options)
+        count += 1
+    return count
+
+
+@huey.periodic_task(crontab(minute="43", hour="3"))
+def purge_expired_imports() -> None:
+    count = purge_expired()
+    if count:
+        report(ngettext("%(count)d finished import older than the retention period: its stored file and "
+                        "rejected values were removed.",
+                        "%(count)d finished imports older than the retention period: their stored files and "
+                        "rejected values were removed.", count) % {"count": count})

@@ -38,7 +38,8 @@ from django.utils.translation import gettext_lazy
 
 from yingke.core import permissions
 from yingke.core.models import Property
-from yingke.core.roles import IMPORTERS
+from yingke.core.roles import IMPORTERS, Role
+from yingke.customers.identity import mask_id
 from yingke.home import PRIVATE_DIR, PRIVATE_FILE
 from yingke.imports.models import ImportRun
 
@@ -118,6 +119,115 @@ def require_importer(user) -> None:
 def visible_runs(user):
     """Runs of the properties `user` may import into, newest first."""
     return ImportRun.objects.filter(property__in=importable_properties(user)).select_related("property", "user")
+
+
+# ---- who sees the values of rejected rows (R-12.1, R-1.2, R-12.2) ---------------------------------
+
+def sees_problem_values(user, run: ImportRun) -> bool:
+    """The one rule for the values and cells of a run's rejected rows (page, API, downloads).
+
+    Rejected rows hold guest data as the file had it (names, mobiles, ID numbers), for
+    customer imports and for visits and stays alike. They are shown to the member of staff
+    who uploaded the file and to the general managers of the property; everyone else who
+    may see the run (administrators, R-1.2) sees the counts and the reasons only.
+    """
+    if permissions.is_system(user):
+        return True
+    if not permissions.sees_customers(user) or not permissions.can(user, permissions.IMPORT, run.property):
+        return False
+    return run.user_id == user.pk or user.role == Role.GENERAL_MANAGER
+
+
+def is_uploader(user, run: ImportRun) -> bool:
+    return permissions.is_staff(user) and run.user_id is not None and run.user_id == user.pk
+
+
+def id_number_index(run: ImportRun) -> int | None:
+    """Position of the ID-number column in the run's header (customer imports): as mapped,
+    else as detected; None when there is none."""
+    if run.kind != Kind.CUSTOMERS:
+        return None
+    from yingke.imports.columns import match_header
+    from yingke.imports.customers import CustomerImporter
+
+    options = run.options or {}
+    header = [str(h) for h in options.get("header") or []]
+    mapping = options.get("mapping") if isinstance(options.get("mapping"), dict) else {}
+    index = mapping.get("id_number")
+    if not isinstance(index, int) and header:
+        index = match_header(header, CustomerImporter.columns)[0].get("id_number")
+    return index if isinstance(index, int) and 0 <= index < len(header) else None
+
+
+def id_number_columns(run: ImportRun) -> set[str]:
+    """Header keys (columns.header_key) of the ID-number column of a customer import. Any
+    other header spelled like an ID number is recognised by `_is_id_column`."""
+    from yingke.imports.columns import header_key
+
+    index = id_number_index(run)
+    return set() if index is None else {header_key(str((run.options or {})["header"][index]))}
+
+
+def write_rejected_rows(user, run: ImportRun, path) -> int:
+    """The errors file (engine.write_errors) as `user` may have it: the uploader gets the rows
+    as the file had them; a general manager who did not upload it gets ID numbers masked."""
+    import csv
+
+    from yingke.imports import engine
+
+    rows = engine.write_errors(run, path)
+    index = id_number_index(run)
+    if index is None or is_uploader(user, run):
+        return rows
+    masked = f"{path}.masked"
+    with open(path, encoding="utf-8-sig", newline="") as f, open(masked, "w", encoding="utf-8-sig",
+                                                                   newline="") as out:
+        writer = csv.writer(out)
+        for n, row in enumerate(csv.reader(f)):  # streamed: an errors file may be large
+            if n and index < len(row) - 1 and row[index].strip():
+                row[index] = mask_id(row[index].strip())
+            writer.writerow(row)
+    os.replace(masked, path)
+    return rows
+
+
+def _is_id_column(run: ImportRun, column: str, id_columns: set[str]) -> bool:
+    from yingke.imports.columns import header_key, match_header
+    from yingke.imports.customers import CustomerImporter
+
+    if run.kind != Kind.CUSTOMERS or not column:
+        return False
+    return header_key(column) in id_columns or \
+        match_header([column], CustomerImporter.columns)[0].get("id_number") == 0
+
+
+def shown_problem_value(user, run: ImportRun, problem, id_columns=None) -> str:
+    """A rejected row's value as `user` may see it: hidden without the right, an ID number
+    masked (the full value is only in the errors file, for the uploader)."""
+    if not sees_problem_values(user, run):
+        return ""
+    if id_columns is None:
+        id_columns = id_number_columns(run)
+    if problem.value and _is_id_column(run, problem.column or "", id_columns):
+        return mask_id(problem.value.strip())
+    return problem.value
+
+
+def require_rejected_rows(user, run: ImportRun) -> None:
+    """Downloading a run's rejected rows is an export of guest data (R-12.2): EXPORT, and
+    the right to see the values."""
+    permissions.require(user, permissions.EXPORT)
+    if not sees_problem_values(user, run):
+        raise PermissionDenied(_("Only who uploaded the file and the general managers of the property may "
+                                 "download its rejected rows."))
+
+
+def require_uploader(user, run: ImportRun) -> None:
+    """Start or discard an upload waiting for confirmation: only who uploaded it (404 for others)."""
+    from django.http import Http404
+
+    if not is_uploader(user, run):
+        raise Http404
 
 
 # ---- the stored file ----------------------------------------------------------------------------
@@ -247,46 +357,11 @@ def user_text(run: ImportRun, text: str) -> str:
 
 def load_preview(kind: str, path, *, encoding=None, sheet=None):
     """The engine's preview of a stored file. When the file reads but its header does not
-    fit (a required column missing or unknown, a column named twice), the preview still
-    shows the rows, with the header taken as the best-matching of the first rows, so that
+    fit, the engine still offers the best-matching of the first rows as the header, so that
     the user can map the columns by hand; `.error` keeps the reason until they do."""
     from yingke.imports import engine
-    from yingke.imports.columns import HEADER_SCAN_ROWS, match_header
-    from yingke.imports.parsing import text
-    from yingke.imports.reading import FileError, open_table
 
-    preview = engine.preview(kind, path, encoding=encoding or None, sheet=sheet or None)
-    if not preview.error or preview.table is None or preview.names:
-        return preview
-    columns = engine.IMPORTERS[kind].columns
-    try:
-        rows = open_table(path, encoding=encoding or None, sheet=sheet or None).rows()
-        best = None
-        for n, (line, cells) in enumerate(rows):
-            index = match_header(cells, columns)[0]
-            if best is None or len(index) > len(best[2]):
-                best = (line, cells, index)
-            if n + 1 >= HEADER_SCAN_ROWS:
-                break
-        if best is None:
-            preview.error = _("The file has no rows.")
-            preview.table = None
-            return preview
-        rows = open_table(path, encoding=encoding or None, sheet=sheet or None).rows()
-        for line, cells in rows:
-            if line > best[0]:
-                preview.rows.append((line, [text(c) for c in cells]))
-                if len(preview.rows) >= 10:
-                    break
-    except FileError as e:
-        preview.error, preview.table = str(e), None
-        return preview
-    preview.header_line, preview.names = best[0], [text(c) for c in best[1]]
-    preview.mapping = {}
-    for key, position in best[2].items():  # a column named twice: keep the first
-        if position not in preview.mapping.values():
-            preview.mapping[key] = position
-    return preview
+    return engine.preview(kind, path, encoding=encoding or None, sheet=sheet or None)
 
 
 def begin(actor, kind: str, prop, uploaded, *, encoding: str = "", sheet: str = ""):

@@ -13,7 +13,6 @@ import tempfile
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,12 +25,14 @@ from django.views.decorators.http import require_POST
 from yingke.core import export
 from yingke.core.forms import add_service_errors
 from yingke.core.models import AuditEvent
+from yingke.core.pagination import InvalidCursor, Ordering, keyset_page
 from yingke.imports import uploads
 from yingke.imports.models import ImportProblem, ImportRun
 
 State = ImportRun.State
 LIST_PAGE = 25
 PROBLEM_PAGE = 50
+RUN_ORDER = Ordering("-created", "created_at", descending=True)
 POLL_SECONDS = 1
 WORKER_LATE_SECONDS = 15  # queued longer than this: say that a worker may be missing
 
@@ -87,10 +88,15 @@ def import_list(request):
     _importer_only(request)
     runs = uploads.visible_runs(request.user).exclude(state=State.PREVIEW).annotate(
         finished=Exists(ImportRun.objects.filter(resumes=OuterRef("pk")).exclude(state=State.PREVIEW)))
-    page = Paginator(runs, LIST_PAGE).get_page(request.GET.get("page"))
-    uploads.attach_progress(page.object_list)
+    cursor_invalid = False
+    try:  # keyset pages (core.pagination): the list only grows, no OFFSET and no COUNT
+        page = keyset_page(runs, RUN_ORDER, LIST_PAGE, after=request.GET.get("after", ""),
+                           before=request.GET.get("before", ""))
+    except InvalidCursor:
+        page, cursor_invalid = keyset_page(runs, RUN_ORDER, LIST_PAGE), True
+    uploads.attach_progress(page.rows)
     return render(request, "imports/list.html", {
-        "title": _("Imports"), "page": page, "query": "",
+        "title": _("Imports"), "page": page, "cursor_invalid": cursor_invalid,
         "several_properties": uploads.importable_properties(request.user).count() > 1,
         "waiting": uploads.visible_runs(request.user).filter(state=State.PREVIEW, user=request.user)[:5],
     })
@@ -214,6 +220,7 @@ def _preview_page(request, run, mapping=None, errors=(), status=200):
 @login_required
 def start(request, pk):
     run = _run_or_404(request, pk)
+    uploads.require_uploader(request.user, run)
     if run.state != State.PREVIEW:
         return redirect("imports:detail", pk=run.pk)
     encoding, sheet = _preview_options(request, run)
@@ -249,6 +256,7 @@ def start(request, pk):
 @login_required
 def discard(request, pk):
     run = _run_or_404(request, pk)
+    uploads.require_uploader(request.user, run)
     uploads.discard(request.user, run)
     return redirect("imports:new")
 
@@ -269,15 +277,31 @@ def progress(request, pk):
     return response
 
 
+PROBLEM_ORDER = Ordering("line", "line")
+
+
 def _result_page(request, run):
-    page = Paginator(run.problems.order_by("line", "id").only("line", "column", "value", "reason"),
-                     PROBLEM_PAGE).get_page(request.GET.get("page"))
-    rejected_lines = run.problems.values("line").distinct().count() if run.rejected else 0
+    """Counts, then the rejected rows a keyset page at a time (a run may hold a million of
+    them: no OFFSET, no COUNT). Values only for who may see them (uploads.sees_problem_values),
+    ID numbers masked."""
+    problems = ImportProblem.objects.filter(run=run).only("id", "line", "column", "value", "reason")
+    cursor_invalid = False
+    try:
+        page = keyset_page(problems, PROBLEM_ORDER, PROBLEM_PAGE, after=request.GET.get("after", ""),
+                           before=request.GET.get("before", ""))
+    except InvalidCursor:
+        page, cursor_invalid = keyset_page(problems, PROBLEM_ORDER, PROBLEM_PAGE), True
+    sees_values = uploads.sees_problem_values(request.user, run)
+    id_columns = uploads.id_number_columns(run)
+    for problem in page.rows:
+        problem.shown = uploads.shown_problem_value(request.user, run, problem, id_columns)
     return render(request, "imports/result.html", {
-        "title": _("Import of %(file)s") % {"file": run.file_name}, "run": run, "page": page, "query": "",
+        "title": _("Import of %(file)s") % {"file": run.file_name}, "run": run, "page": page,
+        "cursor_invalid": cursor_invalid, "sees_values": sees_values,
         "p": uploads.progress(run), "message": uploads.user_text(run, run.message),
         "finished_by": ImportRun.objects.filter(resumes=run).exclude(state=State.PREVIEW).order_by("-id").first(),
-        "finishes": run.resumes, "rejected_lines": rejected_lines, "can_export": request.user.can_export,
+        "finishes": run.resumes, "rejected_lines": run.rejected,
+        "can_download": sees_values and request.user.can_export,
     })
 
 
@@ -287,13 +311,12 @@ def _result_page(request, run):
 def rejected_csv(request, pk):
     """The rejected rows as the file had them, with a reason column (engine.write_errors),
     to fix and import again. Audited like every export of guest data (R-12.2)."""
-    from yingke.imports import engine
-
     run = _run_or_404(request, pk)
+    uploads.require_rejected_rows(request.user, run)
     fd, path = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
     try:
-        rows = engine.write_errors(run, path)
+        rows = uploads.write_rejected_rows(request.user, run, path)
         handle = open(path, "rb")
     finally:
         os.unlink(path)  # the open handle keeps the data until the response is sent
@@ -305,18 +328,22 @@ def rejected_csv(request, pk):
     return response
 
 
-PROBLEM_COLUMNS = [
-    export.Column(gettext_lazy("Line"), lambda p, u: p.line),
-    export.Column(gettext_lazy("Column"), lambda p, u: p.column),
-    export.Column(gettext_lazy("Value"), lambda p, u: p.value),
-    export.Column(gettext_lazy("Reason"), lambda p, u: p.reason),
-]
+def problem_columns(run):
+    id_columns = uploads.id_number_columns(run)
+    return [
+        export.Column(gettext_lazy("Line"), lambda p, u: p.line),
+        export.Column(gettext_lazy("Column"), lambda p, u: p.column),
+        export.Column(gettext_lazy("Value"), lambda p, u: uploads.shown_problem_value(u, run, p, id_columns)),
+        export.Column(gettext_lazy("Reason"), lambda p, u: p.reason),
+    ]
 
 
 @login_required
 def problems_export(request, pk, fmt):
-    """The table of problems (line, column, value, reason) through the one export helper."""
+    """The table of problems (line, column, value, reason) through the one export helper
+    (EXPORT asked and audited there); values as on the page (ID numbers masked)."""
     run = _run_or_404(request, pk)
-    rows = ImportProblem.objects.filter(run=run).order_by("line", "id")
-    return export.export_response(request.user, fmt, "import-problems", rows, PROBLEM_COLUMNS,
+    uploads.require_rejected_rows(request.user, run)
+    rows = ImportProblem.objects.filter(run=run).only("line", "column", "value", "reason").order_by("line", "id")
+    return export.export_response(request.user, fmt, "import-problems", rows, problem_columns(run),
                                   filters={"run": run.pk}, title=_("Rejected rows"))

@@ -4,10 +4,14 @@ Each row is keyed by its document number (单据号), or, without one, by "#" + 
 its normalised content, so the same document imported twice is stored once (unchanged);
 the same document number with different content is a correction (updated, recorded in the
 visit's history with the import as the reason); a document twice in one file is rejected
-the second time, naming the first line.
+the second time, naming the first line. A voided visit is never changed by an import (the
+row is rejected, naming who voided it and when). A correction whose code, card or mobile
+finds another guest's file moves the visit to that file (in its history, both profiles
+refreshed); one that names a guest without a file is rejected.
 
-The guest is found by customer code, then card number, then mobile, then the exact name
-when exactly one file of the property bears it; otherwise a new file is opened with the
+The guest is found by customer code, then card number, then mobile, then - only for a row
+that names no code, card or mobile - the exact name when exactly one file of the property
+bears it; otherwise a new file is opened with the
 row's code (or a code derived from name and mobile, so that a re-run finds it again), name
 and mobile, through customers.bulk.create_many (the same checks as every new file). A
 mobile or card number shared by several files is ambiguous: the row is rejected and asks
@@ -40,12 +44,7 @@ from django.utils.translation import gettext_lazy
 from yingke.core import permissions
 from yingke.core.db import insert_rows, reserve_ids
 from yingke.core.models import Outlet, User, code_validator
-from yingke.core.permissions import CREATE
-from yingke.customers.identity import normalize_mobile
-from yingke.customers.models import Customer
-from yingke.customers.pinyin import clean_name
-from yingke.imports.columns import Column
-from yingke.imports.parsing import (
+from yingke.core.parsing import (
     CellError,
     choice_key,
     choices,
@@ -55,6 +54,12 @@ from yingke.imports.parsing import (
     parse_int,
     text,
 )
+from yingke.core.permissions import CREATE
+from yingke.core.services import plain
+from yingke.customers.identity import normalize_mobile
+from yingke.customers.models import Customer
+from yingke.customers.pinyin import clean_name
+from yingke.imports.columns import Column
 from yingke.imports.pipeline import CREATED, UNCHANGED, UPDATED, Importer, Result, Row, RowRejected
 from yingke.imports.reading import FileError
 from yingke.visits.models import Visit
@@ -69,11 +74,6 @@ MAX_NIGHTS = 366
 MAX_COVERS = 9999
 CACHE_LIMIT = 200_000  # keys kept between batches (customers, documents seen): memory stays flat
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # what core.services.plain refuses (Cc, Cs)
-
-
-def plain(value: str) -> bool:
-    return UNSAFE.search(value) is None
 
 
 def clean(value: str) -> str:
@@ -82,6 +82,9 @@ def clean(value: str) -> str:
         return value if "  " not in value and value.strip() == value else " ".join(value.split())
     return clean_name(value)
 HISTORY_REASON_MAX = 100
+# digits of the model's fields: an amount has at most 10 before the point, a rate 8
+AMOUNT_DIGITS = (Visit._meta.get_field("amount").max_digits, Visit._meta.get_field("amount").decimal_places)
+RATE_DIGITS = (Visit._meta.get_field("rate").max_digits, Visit._meta.get_field("rate").decimal_places)
 
 
 def _label(field: str):
@@ -146,7 +149,7 @@ COMPARED = [("customer_id", None), ("occurred_at", None), ("amount", None), ("co
             ("outlet_id", "outlet"), ("table_no", "table_no"), ("occasion", "occasion"),
             ("served_by_id", "served_by"), ("arrival", "arrival"), ("departure", "departure"),
             ("nights", "departure"), ("room_type", "room_type"), ("rate", "rate"), ("channel", "channel")]
-EXISTING_FIELDS = ["id", "doc_key", "import_run_id"] + [f for f, _k in COMPARED]
+EXISTING_FIELDS = ["id", "doc_key", "import_run_id", "voided_at", "voided_by_id"] + [f for f, _k in COMPARED]
 
 
 def _select_in(sql: str, model, params: list, values: list) -> list[tuple]:
@@ -215,7 +218,9 @@ class VisitImporter(Importer):
                 self.staff.setdefault(clean_name(user.display_name), user.pk)
         self.seen: dict[str, int] = {}  # doc_key → line of its first row in this file
         self.known: dict[tuple, int | None] = {}  # (kind, value) → customer id, None when ambiguous
-        self.touched: set[int] = set()
+        self.touched: set[int] = set()  # files the current batch writes visits to
+        self.corrected: set[int] = set()  # files whose visits the current batch corrects or moves
+        self.to_refresh: set[int] = set()  # files of committed batches, refreshed by finish()
         self.prepared: dict[int, Prepared] = {}
         self.pending: dict[tuple, Customer] = {}
         self.queue: list[Prepared] = []
@@ -342,7 +347,7 @@ class VisitImporter(Importer):
             problems.append(("amount", _("The amount is missing.")))
         else:
             try:
-                amount = parse_decimal(raw)
+                amount = parse_decimal(raw, AMOUNT_DIGITS[1], AMOUNT_DIGITS[0])
             except CellError as e:
                 problems.append(("amount", str(e)))
         covers = 1
@@ -392,7 +397,7 @@ class VisitImporter(Importer):
             raw = cell("rate", "")
             if raw != "":
                 try:
-                    rate = parse_decimal(raw, 2, 10)
+                    rate = parse_decimal(raw, RATE_DIGITS[1], RATE_DIGITS[0])
                     if rate < 0:
                         raise CellError(_("A room rate cannot be negative."))
                 except CellError as e:
@@ -557,9 +562,12 @@ class VisitImporter(Importer):
             if new is not None:
                 return new
         if name:
-            pk = known.get(("name", name), 0)
-            if pk:
-                return pk
+            if not (code or card or raw_mobile):
+                # the name alone identifies a guest only when the row names nothing else: a row
+                # with a mobile (or card, or code) that no file has is another guest of that name
+                pk = known.get(("name", name), 0)
+                if pk:
+                    return pk
             generated = code or self._generated_code(name, mobile)
             pk = known.get(("customer_code", generated), 0)
             if pk:
@@ -567,7 +575,7 @@ class VisitImporter(Importer):
             new = pending.get(("customer_code", generated))
             if new is not None:
                 return new
-            new = pending.get(("name", name))
+            new = pending.get(("name", name)) if not (code or card or raw_mobile) else None
             if new is not None:
                 return new
         # a new guest file
@@ -618,16 +626,37 @@ class VisitImporter(Importer):
             p.customer = customer
         else:
             p.existing = stored
-            if not isinstance(customer, int):  # a guest we do not know: keep the stored one
-                customer = stored["customer_id"]
+            if not isinstance(customer, int):
+                code, card, _mobile, _name, raw_mobile = p.customer
+                if code or card or raw_mobile:
+                    # the row names a guest that has no file: moving the document to a new file
+                    # would be a guess; the user says which file it belongs to
+                    p.problems.append(("customer_code" if code else ("card_no" if card else "mobile"),
+                                       _("This document is stored on another guest's file, and no file matches "
+                                         "the guest this row names; correct the customer code, or void the "
+                                         "visit and import it again.")))
+                    return
+                customer = stored["customer_id"]  # a name only: the stored guest stays
             p.customer = customer
             values["customer_id"] = customer
             index = self.header.index
             changes = {f: values[f] for f, key in COMPARED
                        if (key is None or key in index) and values.get(f) != stored[f]}
+            if stored["voided_at"] is not None and changes:
+                p.problems.append(("doc_no" if values["doc_no"] else "occurred_at", self._voided_reason(stored)))
+                return
+            # a different guest file found by code, card or mobile: the visit moves there (in its
+            # history; both files' profiles are refreshed with the batch)
             p.changes = changes
             p.outcome = UPDATED if changes else UNCHANGED
         self.seen[p.doc_key] = p.line
+
+    def _voided_reason(self, stored: dict) -> str:
+        user = User.objects.filter(pk=stored["voided_by_id"]).first() if stored["voided_by_id"] else None
+        who = (user.display_name or user.username) if user else _("the system")
+        when = stored["voided_at"].astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        return (_("This document was voided on %(when)s by %(who)s; it is not changed by an import.")
+                % {"when": when, "who": who})
 
     # --- per row ------------------------------------------------------------------------
 
@@ -668,6 +697,19 @@ class VisitImporter(Importer):
         for p in queue:
             if p.outcome == UPDATED:
                 self._correct(p)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Profiles (R-2.3). A file gets visits in many batches of one file, so new visits are
+        refreshed once, by `finish()` (refreshing per batch made imports 2–4× slower); a
+        run that fails or is interrupted has its files refreshed by the engine
+        (`engine.refresh_run_profiles`). Corrections, which may move a visit between files,
+        are refreshed in their batch's transaction. Nothing in a dry run (rolled back)."""
+        touched, self.touched = self.touched, set()
+        self.to_refresh |= touched
+        corrected, self.corrected = self.corrected, set()
+        if corrected and refresh_profiles is not None and not getattr(self.run, "dry_run", False):
+            refresh_profiles(sorted(corrected))
 
     def _insert(self, created: list[Prepared]) -> None:
         """New visits in one COPY / executemany. Their creation is recorded by the import run
@@ -705,7 +747,7 @@ class VisitImporter(Importer):
             created._history_user = visit.created_by
             created._change_reason = (f"import #{run.pk} {run.file_name}" if run else "import")[:HISTORY_REASON_MAX]
             Visit.history.bulk_history_create([created])
-        self.touched.add(visit.customer_id)
+        self.corrected.add(visit.customer_id)
         for f, value in p.changes.items():
             setattr(visit, f, value)
         if self.run is not None:
@@ -713,11 +755,12 @@ class VisitImporter(Importer):
         visit._history_user = self.user
         visit._change_reason = self.reason
         visit.save()
-        self.touched.add(visit.customer_id)
+        self.corrected.add(visit.customer_id)
 
     def forget_batch(self, rows):
         super().forget_batch(rows)
         self.queue = []
+        self.touched, self.corrected = set(), set()  # rolled back: the replayed rows touch them again
         whole_batch = {r.line for r in rows} >= set(self.prepared)
         # outlets are created by start_batch: rolled back with the whole batch, not with one
         # replayed row (start_batch runs outside the rows' savepoints)
@@ -739,13 +782,10 @@ class VisitImporter(Importer):
         self.written_customers = []
 
     def finish(self) -> None:
-        touched = set(self.touched)
-        if self.run is not None and self.run.resumes_id:
-            # the interrupted run's committed batches: their files' profiles were never refreshed
-            touched.update(Visit.objects.filter(import_run_id=self.run.resumes_id)
-                           .values_list("customer_id", flat=True).distinct())
-        if touched and refresh_profiles is not None:
-            refresh_profiles(sorted(touched))
+        """The profiles of every file the run wrote visits to, in one set-based pass."""
+        pending, self.to_refresh = self.to_refresh, set()
+        if pending and refresh_profiles is not None and not getattr(self.run, "dry_run", False):
+            refresh_profiles(sorted(pending))
 
 
 class StayImporter(VisitImporter):

@@ -16,7 +16,7 @@ file's consumption profile is refreshed in the same transaction (R-2.3).
 """
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from yingke.core import permissions
 from yingke.core.models import Outlet, User
+from yingke.core.parsing import CellError, parse_decimal
 from yingke.core.permissions import AMEND, RECORD
 from yingke.core.services import Conflict, plain
 from yingke.visits.models import Visit
@@ -49,19 +50,31 @@ def _stamp(visit, actor, reason):
     visit._change_reason = reason
 
 
+def money_text(value) -> str:
+    """What was typed or sent, as text for the one amount parser: a number (JSON, Decimal,
+    int) in plain notation, a string as it is."""
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else "nan"
+    return str(value)
+
+
 def parse_money(value, field, errors, *, lo, hi, label_negative=None):
+    """An amount typed by hand or sent to the API, read by the project's one amount parser
+    (core.parsing.parse_decimal, R-3.2): '￥1,234.50', '1234.5元', full-width digits and
+    '-88' (a refund) are read; '1,5', '12.3.4', '1e5' and a third decimal are refused, never
+    guessed. Then the bounds [lo, hi] of the field."""
     if value in (None, ""):
         return None
     if isinstance(value, bool):
         errors.setdefault(field, []).append(_("Enter a number."))
         return None
+    digits = len(str(hi.quantize(Decimal(1), rounding="ROUND_DOWN")))
     try:
-        number = Decimal(str(value).strip().replace(",", "").replace("¥", "").replace("￥", ""))
-    except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(_("Enter a number."))
-        return None
-    if not number.is_finite():
-        errors.setdefault(field, []).append(_("Enter a number."))
+        number = parse_decimal(money_text(value), places=2, max_digits=digits + 2)
+    except CellError as e:
+        errors.setdefault(field, []).append(str(e))
         return None
     if number < lo:
         errors.setdefault(field, []).append(label_negative or _("Enter a value of at least %(limit)s.") % {"limit": lo})
@@ -69,10 +82,21 @@ def parse_money(value, field, errors, *, lo, hi, label_negative=None):
     if number > hi:
         errors.setdefault(field, []).append(_("Enter a value of at most %(limit)s.") % {"limit": hi})
         return None
-    if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
-        errors.setdefault(field, []).append(_("Enter an amount with at most two decimal places."))
-        return None
-    return number.quantize(Decimal("0.01"))
+    return number
+
+
+def visit_time_in_range(when: dt.datetime) -> bool:
+    """A visit happened between 2000-01-01 and tomorrow, local time (the one place this is
+    decided, for the form, the API and the service). The year is looked at first, as
+    written: converting 0001-01-01T00:00+14:00 or 9999-12-31T23:00-12:00 to local time
+    would overflow."""
+    today = timezone.localdate()
+    if not EARLIEST.year - 1 <= when.year <= today.year + 1:
+        return False
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    local = timezone.localtime(when).date()
+    return EARLIEST <= local <= today + dt.timedelta(days=1)
 
 
 def _check(visit: Visit, errors: dict) -> None:
@@ -122,11 +146,10 @@ def _check(visit: Visit, errors: dict) -> None:
     if visit.occurred_at is None:
         errors.setdefault("occurred_at", []).append(_("Enter the date and time of the visit."))
     else:
-        if timezone.is_naive(visit.occurred_at):
-            visit.occurred_at = timezone.make_aware(visit.occurred_at)
-        local = timezone.localtime(visit.occurred_at).date()
-        if local < EARLIEST or local > timezone.localdate() + dt.timedelta(days=1):
+        if not visit_time_in_range(visit.occurred_at):
             errors.setdefault("occurred_at", []).append(_("Enter a date between 2000 and today."))
+        elif timezone.is_naive(visit.occurred_at):
+            visit.occurred_at = timezone.make_aware(visit.occurred_at)
     for name in ("arrival", "departure"):
         day = getattr(visit, name)
         if day is not None and not EARLIEST <= day <= timezone.localdate() + dt.timedelta(days=366):

@@ -3,10 +3,20 @@
 Built from the django-simple-history records of the customer and of its preferences,
 special dates, notes and contact links; consecutive records of one object are diffed.
 A fixed number of queries whatever the length of the history.
+
+After a merge (R-2.8) the survivor's history also shows each merge (who, when, which file,
+which values were taken from it) and the merged file's own records under "merged from
+CODE" (HistoricalCustomer rows keep the merged file's id; MergeRecord says where it went).
+
+This is the project's one history diff: `Display` (stored value → what staff read) and
+`diff_records` (consecutive records of one object → created / changed / deleted) are also
+used by visits.history for a visit's history.
 """
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -16,7 +26,15 @@ from django.utils.translation import gettext as _
 from yingke.core.models import Property, User
 from yingke.customers import masking
 from yingke.customers.lunar import describe
-from yingke.customers.models import PROFILE_FIELDS, ContactLink, Customer, Note, Preference, SpecialDate
+from yingke.customers.models import (
+    PROFILE_FIELDS,
+    ContactLink,
+    Customer,
+    MergeRecord,
+    Note,
+    Preference,
+    SpecialDate,
+)
 from yingke.customers.tags import TAG_REASON_PREFIX
 
 # Customer fields that are internal, derived or shown elsewhere.
@@ -30,7 +48,7 @@ RECORD_LIMIT = 200
 class Change:
     when: dt.datetime
     who: str
-    action: str  # "created", "changed", "deleted"
+    action: str  # "created", "changed", "deleted", "merged"
     subject: str  # what the change is about: the file, "Preference", …
     field: str
     before: str
@@ -44,11 +62,18 @@ def _names(model, ids):
     return {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)}
 
 
-class _Display:
-    """Turns stored values into what a member of staff reads."""
+def who(record) -> str:
+    """Who made a history record (a record written by a job or the CLI: "system")."""
+    return str(record.history_user) if record.history_user else _("system")
 
-    def __init__(self, user, users, properties, customers):
+
+class Display:
+    """Turns stored values into what a member of staff reads. `names` maps further related
+    models to {pk: label} (e.g. a visit's outlets)."""
+
+    def __init__(self, user, users, properties, customers, names=None):
         self.user, self.users, self.properties, self.customers = user, users, properties, customers
+        self.names = names or {}
 
     def value(self, model, name, value) -> str:
         if value in (None, ""):
@@ -63,8 +88,11 @@ class _Display:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.ForeignKey):
-            lookup = {User: self.users, Property: self.properties, Customer: self.customers}.get(field.related_model)
+            lookup = {User: self.users, Property: self.properties, Customer: self.customers,
+                      **self.names}.get(field.related_model)
             return lookup.get(value, f"#{value}") if lookup is not None else str(value)
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
         if isinstance(field, models.BooleanField):
             return _("Yes") if value else _("No")
         if isinstance(field, models.DateTimeField):
@@ -90,12 +118,32 @@ def _fields(model, skip):
     return [f for f in model._meta.concrete_fields if f.attname not in skip and f.name not in skip]
 
 
-def _diff(model, prev, record, skip, display):
+def _diff(model, prev, record, skip, display: Display):
     for field in _fields(model, skip):
         before, after = getattr(prev, field.attname), getattr(record, field.attname)
         if before != after:
             label = _("ID number") if field.name == "id_number_masked" else str(field.verbose_name)
             yield label, display.value(model, field.name, before), display.value(model, field.name, after)
+
+
+def diff_records(model, rows: Iterable, skip, display: Display, summary: Callable[[object], str], *,
+                 first_as_created: bool = False) -> Iterator[tuple[object, str, str, str, str]]:
+    """(record, action, field label, before, after) for history `rows` (oldest first, of one
+    or several objects of `model`): a "+" record is "created" with its summary, a "-"
+    record "deleted", a "~" record the fields that differ from that object's previous
+    record. `first_as_created`: an object's first record read is a "created" whatever its
+    type (a row written without history, e.g. by a bulk import, then changed)."""
+    last = {}
+    for r in rows:
+        prev = last.get(r.id)
+        last[r.id] = r
+        if r.history_type == "+" or (first_as_created and prev is None and r.history_type != "-"):
+            yield r, "created", "", "", summary(r)
+        elif r.history_type == "-":
+            yield r, "deleted", "", summary(r), ""
+        elif prev is not None:
+            for label, before, after in _diff(model, prev, r, skip, display):
+                yield r, "changed", label, before, after
 
 
 def _tag_snapshots(rows) -> dict[int, str]:
@@ -111,9 +159,33 @@ def _tag_snapshots(rows) -> dict[int, str]:
     return {hid: ", ".join(sorted(tags)) for hid, tags in names.items()}
 
 
+def _merge_change(record: MergeRecord, users: dict) -> Change:
+    """One line for a merge on the survivor's history: who, when, which file, which values
+    were taken from it (MergeRecord.choices)."""
+    taken = []
+    for name, side in (record.choices or {}).items():
+        if side != "merged":
+            continue
+        if name == "id_number":
+            taken.append(str(_("ID number")))
+            continue
+        try:
+            taken.append(str(Customer._meta.get_field(name).verbose_name))
+        except Exception:  # a field since removed: its stored name
+            taken.append(name)
+    after = (_("values taken from it: %(fields)s") % {"fields": ", ".join(taken)}) if taken \
+        else _("every value of this file kept")
+    return Change(record.merged_at, users.get(record.merged_by_id) or _("system"), "merged",
+                  _("merged from %(code)s") % {"code": record.merged_code}, "",
+                  f"{record.merged_name} ({record.merged_code})", after)
+
+
 def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
+    # Files merged into this one (earlier merges into a merged file were moved onto it).
+    merges = list(MergeRecord.objects.filter(survivor_id=customer.pk).order_by("merged_at", "id"))
+    merged_subject = {m.merged_id: _("merged from %(code)s") % {"code": m.merged_code} for m in merges}
     sources = [
-        (Customer, customer.history.all()),
+        (Customer, Customer.history.filter(id__in=[customer.pk, *merged_subject])),
         (Preference, Preference.history.filter(customer_id=customer.pk)),
         (SpecialDate, SpecialDate.history.filter(customer_id=customer.pk)),
         (Note, Note.history.filter(customer_id=customer.pk)),
@@ -125,7 +197,7 @@ def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
         rows.reverse()
         records.append((model, rows))
 
-    user_ids, prop_ids, customer_ids = set(), set(), set()
+    user_ids, prop_ids, customer_ids = {m.merged_by_id for m in merges}, set(), set()
     for model, rows in records:
         for r in rows:
             if model is Customer:
@@ -133,7 +205,7 @@ def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
                 prop_ids.add(r.property_id)
             elif model is ContactLink:
                 customer_ids.update((r.organisation_id, r.person_id))
-    display = _Display(user, _names(User, user_ids), _names(Property, prop_ids), {})
+    display = Display(user, _names(User, user_ids), _names(Property, prop_ids), {})
     customer_ids.discard(None)
     if customer_ids:
         # Only names of files this user may open (R-12.1); the others get a neutral placeholder.
@@ -142,31 +214,31 @@ def history_for(customer: Customer, user, limit: int = 100) -> list[Change]:
         display.customers = {pk: names.get(pk, hidden) for pk in customer_ids}
 
     tags = _tag_snapshots(records[0][1])
-    changes: list[Change] = []
+    changes: list[Change] = [_merge_change(m, display.users) for m in merges]
     for model, rows in records:
         subject = str(model._meta.verbose_name)
         skip = SKIP if model is Customer else CHILD_SKIP
+        summary = (lambda r: f"{r.name} ({r.customer_code})") if model is Customer \
+            else (lambda r, model=model: display.summary(model, r))
+        for r, action, label, before, after in diff_records(model, rows, skip, display, summary):
+            changes.append(Change(r.history_date, who(r), action, merged_subject.get(r.id, subject)
+                                  if model is Customer else subject, label, before, after))
+        if model is not Customer:
+            continue
         last = {}
         for r in rows:
-            who = str(r.history_user) if r.history_user else _("system")
             prev = last.get(r.id)
             last[r.id] = r
-            if r.history_type == "+":
-                text = f"{r.name} ({r.customer_code})" if model is Customer else display.summary(model, r)
-                changes.append(Change(r.history_date, who, "created", subject, "", "", text))
-            elif r.history_type == "-":
-                changes.append(Change(r.history_date, who, "deleted", subject, "", display.summary(model, r), ""))
-            elif prev is not None:
-                for label, before, after in _diff(model, prev, r, skip, display):
-                    changes.append(Change(r.history_date, who, "changed", subject, label, before, after))
-                if model is Customer and getattr(r, "history_change_reason", "") and \
-                        r.history_change_reason.startswith(TAG_REASON_PREFIX):
-                    # A tag renamed, merged or deleted in the configuration: snapshots point at
-                    # tag ids, so the stored reason says what happened.
-                    changes.append(Change(r.history_date, who, "changed", subject, _("tags"), "",
-                                          r.history_change_reason[len(TAG_REASON_PREFIX):]))
-                elif model is Customer and tags.get(prev.history_id) != tags.get(r.history_id):
-                    changes.append(Change(r.history_date, who, "changed", subject, _("tags"),
-                                          tags.get(prev.history_id, ""), tags.get(r.history_id, "")))
+            if prev is None or r.history_type != "~":
+                continue
+            subj = merged_subject.get(r.id, subject)
+            if getattr(r, "history_change_reason", "") and r.history_change_reason.startswith(TAG_REASON_PREFIX):
+                # A tag renamed, merged or deleted in the configuration: snapshots point at
+                # tag ids, so the stored reason says what happened.
+                changes.append(Change(r.history_date, who(r), "changed", subj, _("tags"), "",
+                                      r.history_change_reason[len(TAG_REASON_PREFIX):]))
+            elif tags.get(prev.history_id) != tags.get(r.history_id):
+                changes.append(Change(r.history_date, who(r), "changed", subj, _("tags"),
+                                      tags.get(prev.history_id, ""), tags.get(r.history_id, "")))
     changes.sort(key=lambda c: c.when, reverse=True)
     return changes[:limit]

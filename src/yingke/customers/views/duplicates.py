@@ -24,7 +24,7 @@ from yingke.core import permissions
 from yingke.core.models import Property
 from yingke.customers import masking
 from yingke.customers import merge as merging
-from yingke.customers.duplicates import REASONS, candidate_pairs, dismiss, reasons_for
+from yingke.customers.duplicates import candidate_pairs, dismiss, reasons_for, reasons_shown
 from yingke.customers.models import Customer
 from yingke.customers.views.detail import visible_customer
 
@@ -39,7 +39,7 @@ class PairFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", _("All reasons")),
-                                         *[(code, label) for code, (_bit, label) in REASONS.items()]]
+                                         *[(code, label) for code, (_bit, label) in reasons_shown(user).items()]]
         self.fields["property"].queryset = user.properties.order_by("code")
 
 
@@ -71,7 +71,7 @@ def duplicate_list(request):
     query.pop("page", None)
     return render(request, "customers/duplicates/list.html", {
         "title": _("Possible duplicates"), "form": form, "page": page, "query": query.urlencode(),
-        "reason_counts": [(code, label, by_reason[code]) for code, (_b, label) in REASONS.items()],
+        "reason_counts": [(code, label, by_reason[code]) for code, (_b, label) in reasons_shown(user).items()],
         "reason": reason, "can_merge": can_merge, "several_properties": form.fields["property"].queryset.count() > 1,
         "has_filters": bool(reason or prop), "next": request.get_full_path(), "capped": pairs.capped,
     }, status=200 if not form.is_bound or form.is_valid() else 422)
@@ -264,11 +264,14 @@ def redirect_to_survivor(request, exc) -> object:
         url = reverse("customers:detail", kwargs={"pk": exc.survivor_id})
     if request.META.get("QUERY_STRING"):
         url += "?" + request.META["QUERY_STRING"]
-    from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
+    from django.http import HttpResponsePermanentRedirect
+    from django.template.response import TemplateResponse
 
     if request.method in ("GET", "HEAD"):
         return HttpResponsePermanentRedirect(url)
-    response = HttpResponseRedirect(url)
-    response.status_code = 308  # the same request (method and body) to the survivor's page
-    return response
+    # A write is never forwarded: a stale form of the merged file would overwrite the values
+    # chosen in the merge. 404, nothing saved, and where the file went (the user may see it).
+    survivor = Customer.objects.only("pk", "customer_code").get(pk=exc.survivor_id)
+    response = TemplateResponse(request, "customers/merged_away.html", {"survivor": survivor}, status=404)
+    return response.render()
 

@@ -62,6 +62,16 @@ def choices(pairs: dict) -> dict:
 
 
 def parse_date(cell, serial_ok: bool = False) -> dt.date:
+    """A date (see `_parse_date`); the only exception raised is CellError."""
+    try:
+        return _parse_date(cell, serial_ok)
+    except CellError:
+        raise
+    except (ArithmeticError, ValueError):
+        raise CellError(_("Not a date; write it as 2026-11-03 or 2026/11/3.")) from None
+
+
+def _parse_date(cell, serial_ok: bool = False) -> dt.date:
     """2026-11-03, 2026/11/3, 2026.11.3, 2026年11月3日, 20261103, with or without a time;
     spreadsheet date cells; Excel serial numbers when `serial_ok` (spreadsheets only)."""
     if isinstance(cell, dt.datetime):
@@ -99,6 +109,16 @@ def _excel_serial(s: str, with_time: bool):
 
 
 def parse_datetime(cell, tz=None, *, serial_ok: bool = True) -> dt.datetime:
+    """An aware datetime (see `_parse_datetime`); the only exception raised is CellError."""
+    try:
+        return _parse_datetime(cell, tz, serial_ok)
+    except CellError:
+        raise
+    except (ArithmeticError, ValueError):  # e.g. year 9999 pushed past the calendar by the time zone
+        raise CellError(_("Not a date and time; write it as 2026-11-03 19:30.")) from None
+
+
+def _parse_datetime(cell, tz=None, serial_ok: bool = True) -> dt.datetime:
     """Aware datetime in `tz` (default: the current time zone) from what POS/PMS exports
     write: '2026/11/3 19:30', '2026-11-03 19:30:00', '2026-11-03T19:30', '2026年11月3日',
     '2026年11月3日 19时30分', '20261103', a spreadsheet date cell, or an Excel serial
@@ -152,11 +172,28 @@ def parse_decimal(cell, places: int = 2, max_digits: int = 12) -> Decimal:
 
     Refused, never guessed: text, two decimal points ('12.3.4'), more than `places`
     decimals, thousands separators in the wrong places ('12,34' might be 12.34),
-    exponents ('1e5'), and values with more than `max_digits` digits in all."""
+    exponents ('1e5'), and values with more than `max_digits - places` digits before the
+    point (the model field's max_digits and decimal_places: 10 for a visit's amount).
+    Whatever the cell holds, the only exception raised is CellError."""
+    try:
+        return _parse_decimal(cell, places, max_digits)
+    except CellError:
+        raise
+    except (ArithmeticError, ValueError):  # decimal.InvalidOperation, Overflow … on absurd input
+        raise CellError(_("Not an amount; write it as 1234.50.")) from None
+
+
+def _too_large(digits: int):
+    return CellError(_("The amount is too large: at most %(digits)d digits before the decimal point.")
+                     % {"digits": digits})
+
+
+def _parse_decimal(cell, places: int, max_digits: int) -> Decimal:
+    whole = max_digits - places
     s = cell if cell.__class__ is str and cell.isascii() else text(cell)
     if places == 2 and PLAIN_AMOUNT_RE.fullmatch(s):  # the common case: '1234.50', '-88'
-        if len(s.lstrip("-").partition(".")[0].lstrip("0")) + 2 > max_digits:
-            raise CellError(_("The amount is too large."))
+        if len(s.lstrip("-").partition(".")[0].lstrip("0")) > whole:
+            raise _too_large(whole)
         return Decimal(s).quantize(CENT)
     if not PLAIN_AMOUNT_RE.fullmatch(s):
         s = MONEY_NOISE.sub("", text(cell))
@@ -168,18 +205,25 @@ def parse_decimal(cell, places: int = 2, max_digits: int = 12) -> Decimal:
             s = s.replace(",", "")
         if not AMOUNT_RE.fullmatch(s):
             raise CellError(_("Not an amount; write it as 1234.50."))
+    # counted on the text, before Decimal sees it: a 400-digit cell never reaches quantize()
+    if len(s.lstrip("+-").partition(".")[0].lstrip("0")) > whole:
+        raise _too_large(whole)
     value = Decimal(s)
     exponent = value.as_tuple().exponent
     if exponent < -places and value != value.quantize(QUANTA[places]):
         raise CellError(_("At most %(places)d decimal places.") % {"places": places})
     value = value.quantize(QUANTA[places])
     if len(value.as_tuple().digits) > max_digits:
-        raise CellError(_("The amount is too large."))
+        raise _too_large(whole)
     return value
 
 
+MAX_INT_DIGITS = 18  # beyond any count a file holds; int() of thousands of digits is slow or refused
+
+
 def parse_int(cell, minimum: int | None = None) -> int:
-    if cell.__class__ is str and cell.isdigit() and cell.isascii():  # the common case
+    """A whole number ('12', '12.0', '１２'); the only exception raised is CellError."""
+    if cell.__class__ is str and cell.isdigit() and cell.isascii() and len(cell) <= MAX_INT_DIGITS:  # common
         value = int(cell)
         if minimum is not None and value < minimum:
             raise CellError(_("Must be at least %(minimum)d.") % {"minimum": minimum})
@@ -187,7 +231,13 @@ def parse_int(cell, minimum: int | None = None) -> int:
     s = text(cell)
     if re.fullmatch(r"[+-]?\d+(\.0+)?", s) is None:
         raise CellError(_("Not a whole number."))
-    value = int(float(s)) if "." in s else int(s)
+    digits = s.partition(".")[0]
+    if len(digits.lstrip("+-").lstrip("0")) > MAX_INT_DIGITS:
+        raise CellError(_("The number is too large."))
+    try:
+        value = int(digits)
+    except (ArithmeticError, ValueError):
+        raise CellError(_("Not a whole number.")) from None
     if minimum is not None and value < minimum:
         raise CellError(_("Must be at least %(minimum)d.") % {"minimum": minimum})
     return value
