@@ -3,6 +3,7 @@ reason, never a failed run (R-3.2, R-12.4); and when a run does fail on a fault 
 user reads which line it reached, never the exception's text."""
 
 import pytest
+from django.utils import translation
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ def test_huge_digit_strings_are_a_reason_or_an_amount_that_fits(value, style):
             assert len(str(abs(result)).partition(".")[0].lstrip("0")) <= max_digits - places
 
 
+@translation.override("en")
 def test_an_amount_names_the_digits_the_field_holds():
     with pytest.raises(CellError, match="at most 10 digits before the decimal point"):
         parse_decimal("￥12345678901.00")
@@ -57,6 +59,7 @@ def test_a_huge_amount_is_one_rejected_row(world, tmp_path):
     assert list(Visit.objects.values_list("doc_no", flat=True)) == ["D1"]
 
 
+@translation.override("en")
 def test_an_unexpected_error_is_logged_and_the_message_names_the_line(world, tmp_path, caplog):
     f = write_csv(tmp_path / "pos.csv", [HEADER, "D1,C001,2026-11-03 19:30,1,2", "D2,C001,2026-11-03 20:30,1,2"])
     run = engine.start_run("visits", world.h1, f)
