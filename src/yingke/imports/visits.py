@@ -189,7 +189,9 @@ class Prepared:
 class VisitImporter(Importer):
     kind = "visits"
     columns = VISIT_COLUMNS
-    batch_size = 5000
+    # 10,000 rows a batch: each commit is a WAL flush (PostgreSQL: ~0.1 s here), so halving their
+    # number saves seconds on a large file; a batch's memory stays a few MB
+    batch_size = 10_000
     row_savepoint = False  # rows only queue their writes; end_batch writes them
     ref_column = "doc_no"
     stay = False

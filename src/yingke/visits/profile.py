@@ -12,8 +12,8 @@ What each field means (voided visits count nowhere):
                   most frequent of each among the visits, most frequent first (ties by name)
 
 `refresh_profiles` is set-based: per chunk of CHUNK customers one grouped aggregate query,
-three grouped queries for the consumption lists and one UPDATE … FROM (VALUES …) that
-writes every field of every customer of the chunk — five queries whether the chunk holds
+one query for the consumption lists (ranked in SQL) and one UPDATE … FROM (VALUES …) that
+writes every field of every customer of the chunk — three queries whether the chunk holds
 one customer or two thousand (tests/visits/test_consumption_profile.py). Django's
 bulk_update would write CASE expressions in batches of 999 // fields rows on SQLite
 (fourteen statements for 1,000 customers).
@@ -84,7 +84,7 @@ def _refresh_chunk(ids: list[int]) -> int:
         refunds=Count("id", filter=refund), refunded=Sum("amount", filter=refund),
     )
     agg = {r["customer_id"]: r for r in rows}
-    consumption = _consumption(live.filter(spend))
+    consumption = _consumption(ids)
     values = []
     for pk in ids:
         r = agg.get(pk)
@@ -100,29 +100,52 @@ def _refresh_chunk(ids: list[int]) -> int:
     return len(ids)
 
 
-def _top(rows, key) -> dict[int, list]:
-    by_customer = defaultdict(list)
-    for r in rows:
-        if r[key]:
-            by_customer[r["customer_id"]].append([r[key], r["n"]])
-    return {pk: sorted(items, key=lambda item: (-item[1], item[0]))[:TOP] for pk, items in by_customer.items()}
+def _consumption(ids: list[int]) -> dict[int, dict]:
+    """customer id → {"room_types": …, "outlets": …, "channels": …} (only the non-empty lists).
 
-
-def _consumption(visits) -> dict[int, dict]:
-    """customer id → {"room_types": …, "outlets": …, "channels": …} (only the non-empty lists)."""
-    stays = visits.filter(arrival__isnull=False)
-    lists = {
-        "room_types": _top(stays.exclude(room_type="").order_by().values("customer_id", "room_type")
-                           .annotate(n=Count("id")), "room_type"),
-        "outlets": _top(visits.filter(outlet__isnull=False).order_by().values("customer_id", "outlet__name")
-                        .annotate(n=Count("id")), "outlet__name"),
-        "channels": _top(stays.exclude(channel="").order_by().values("customer_id", "channel")
-                         .annotate(n=Count("id")), "channel"),
-    }
+    One query: the three grouped counts (UNION ALL), ranked per customer and list by
+    ROW_NUMBER() in the database (most frequent first, ties by name in code-point order:
+    SQLite's BINARY collation, COLLATE "C" on PostgreSQL), only the top five come back."""
+    qn = connection.ops.quote_name
+    pg = connection.vendor == "postgresql"
+    visits = qn(Visit._meta.db_table)
+    outlets = qn(Visit._meta.get_field("outlet").related_model._meta.db_table)
+    if pg:
+        where_ids, one_param = "v.customer_id = ANY(%s)", [list(ids)]
+        collate = ' COLLATE "C"'
+    else:
+        where_ids, one_param = f"v.customer_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+        collate = ""
+    live = f"{where_ids} AND v.voided_at IS NULL AND v.amount >= 0"
+    sql = f"""
+        SELECT customer_id, kind, label, n FROM (
+            SELECT customer_id, kind, label, n,
+                   ROW_NUMBER() OVER (PARTITION BY customer_id, kind ORDER BY n DESC, label{collate}) AS rn
+            FROM (
+                SELECT v.customer_id AS customer_id, 0 AS kind, v.room_type AS label, COUNT(*) AS n
+                  FROM {visits} v
+                 WHERE {live} AND v.arrival IS NOT NULL AND v.room_type <> ''
+                 GROUP BY v.customer_id, v.room_type
+                UNION ALL
+                SELECT v.customer_id, 1, o.name, COUNT(*)
+                  FROM {visits} v JOIN {outlets} o ON o.id = v.outlet_id
+                 WHERE {live} AND o.name <> ''
+                 GROUP BY v.customer_id, o.name
+                UNION ALL
+                SELECT v.customer_id, 2, v.channel, COUNT(*)
+                  FROM {visits} v
+                 WHERE {live} AND v.arrival IS NOT NULL AND v.channel <> ''
+                 GROUP BY v.customer_id, v.channel
+            ) grouped
+        ) ranked
+        WHERE rn <= {TOP}
+        ORDER BY customer_id, kind, rn"""
+    names = ("room_types", "outlets", "channels")
     out: dict[int, dict] = defaultdict(dict)
-    for name, per_customer in lists.items():
-        for pk, items in per_customer.items():
-            out[pk][name] = items
+    with connection.cursor() as cursor:
+        cursor.execute(sql, one_param * 3)
+        for pk, kind, label, n in cursor.fetchall():
+            out[pk].setdefault(names[kind], []).append([label, n])
     return out
 
 
