@@ -15,7 +15,7 @@ from pathlib import Path
 
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 PRIVATE_FILES = ("secret_key", "field_key", "audit.log", "yingke.sqlite3", "yingke.sqlite3-wal",
-                 "yingke.sqlite3-shm")
+                 "yingke.sqlite3-shm", "jobs.sqlite3", "jobs.sqlite3-wal", "jobs.sqlite3-shm")
 KEY_ALPHABET = string.ascii_letters + string.digits
 
 

@@ -262,10 +262,14 @@ def test_home_is_0700_and_its_files_0600(tmp_path, monkeypatch):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     loose = home / "secret_key"
     loose.write_text("x")
+    queue = home / "jobs.sqlite3"  # the job queue holds import arguments
+    queue.write_text("x")
     os.chmod(loose, 0o644)
+    os.chmod(queue, 0o644)
     os.chmod(home, 0o755)
     home_dir()  # an older installation is tightened
     assert stat.S_IMODE(loose.stat().st_mode) == 0o600 and stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE(queue.stat().st_mode) == 0o600
 
 
 def test_a_value_that_cannot_be_decrypted_never_gives_a_server_error(keyhome, world, client):
