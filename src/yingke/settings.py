@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "yingke.customers",
     "yingke.visits",
     "yingke.imports",
+    "yingke.grading",
+    "yingke.reports",
     "yingke.api",
     "yingke.cli",
     "django.contrib.auth",

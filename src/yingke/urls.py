@@ -16,4 +16,6 @@ urlpatterns = [
     path("duplicates/", include("yingke.customers.duplicate_urls")),
     path("visits/", include("yingke.visits.urls")),
     path("imports/", include("yingke.imports.urls")),
+    path("grading/", include("yingke.grading.urls")),
+    path("reports/", include("yingke.reports.urls")),
 ]

@@ -7,7 +7,7 @@ through the row-level permission rule (customers/queries.py).
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from yingke.api import config, customers, duplicates, file_parts, imports, staff, visits
+from yingke.api import config, customers, duplicates, file_parts, grading, imports, reports, segments, staff, visits
 from yingke.api.auth import API_AUTH
 from yingke.api.errors import JsonParser, document_errors, install
 
@@ -54,3 +54,6 @@ api.add_router("", config.router)
 api.add_router("", visits.router)
 api.add_router("", imports.router)
 api.add_router("", duplicates.router)
+api.add_router("", grading.router)
+api.add_router("", segments.router)
+api.add_router("", reports.router)

@@ -41,7 +41,7 @@ def say(*parts, err=False):
 def build_parser() -> argparse.ArgumentParser:
     from django.utils.translation import gettext as _
 
-    from yingke.cli import admin, config, demo_cmd, importing, keys, server
+    from yingke.cli import admin, config, demo_cmd, grading, importing, keys, server
     from yingke.core.roles import Role
 
     parser = argparse.ArgumentParser(prog="yingke", description=_("Yingke (迎客) hotel and restaurant CRM."))
@@ -147,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--user", help=_("staff user name recorded as the author of the changes (must be allowed "
                                         "to import into the property)"))
         p.set_defaults(handler=handler)
+
+    grading.add_parsers(sub)
     return parser
 
 

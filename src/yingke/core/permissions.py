@@ -50,9 +50,11 @@ from yingke.core.roles import (
     EXPORTERS,
     FILE_EDITORS,
     FULL_MOBILE,
+    GRADERS,
     IMPORTERS,
     OWNER_ROLES,
     PROPERTY_WIDE,
+    REPORTERS,
     Role,
 )
 
@@ -71,9 +73,12 @@ class Action(StrEnum):
     CONFIGURE = "configure"
     RECORD = "record"
     IMPORT = "import"
+    GRADE = "grade"
+    REGRADE = "regrade"
+    REPORT = "report"
 
 
-SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT = Action
+SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT, GRADE, REGRADE, REPORT = Action
 
 
 class NotVisible(Http404):
@@ -279,12 +284,46 @@ def require(actor, action: Action, obj=None) -> None:
         if actor.role not in IMPORTERS or obj is None or (
                 not actor.is_superuser and obj.pk not in actor.property_ids()):
             raise PermissionDenied(_("Your role may not import files into this property."))
+    elif action == GRADE:  # obj: a property — run grading, change its parameters
+        if actor.role not in GRADERS or obj is None or (
+                not actor.is_superuser and obj.pk not in actor.property_ids()):
+            raise PermissionDenied(_("Your role may not grade the customers of this property."))
+    elif action == REGRADE:  # obj: a customer — set or remove a general manager's grade
+        if not _visible(actor, obj):
+            raise NotVisible
+        if actor.role != Role.GENERAL_MANAGER:
+            raise PermissionDenied(_("Only the general manager may change a customer's grade by hand."))
+    elif action == REPORT:  # obj: a property — read its management reports
+        if actor.role not in REPORTERS or obj is None or obj.pk not in actor.property_ids():
+            raise PermissionDenied(_("Your role may not read the reports of this property."))
     elif action == CONFIGURE:
         allowed = configurable_property_ids(actor)
         if allowed is not None and (not allowed or (obj is not None and obj.pk not in allowed)):
             raise PermissionDenied(_("Your role may not change the configuration of this property."))
     else:  # pragma: no cover - the enum is exhaustive
         raise PermissionDenied
+
+
+def report_rule(actor, path: str = "") -> Q:
+    """The customers whose figures `actor` sees in management reports (R-11.1): a general
+    manager, every customer of their properties; a sales manager, the files owned by them
+    and their team (not the shared pool, not walk-ins); anyone else nothing. Reports also ask
+    `require(actor, REPORT, property)`; `path` prefixes the lookups (e.g. "customer")."""
+    p = f"{path}__" if path else ""
+    if is_system(actor):
+        return Q()
+    if not is_staff(actor) or actor.role not in REPORTERS:
+        return NOTHING
+    in_props = Q(**{f"{p}property_id__in": actor.property_ids()})
+    if actor.role == Role.GENERAL_MANAGER:
+        return in_props
+    return in_props & (Q(**{f"{p}owner_id": actor.pk}) | Q(**{f"{p}owner__manager_id": actor.pk}))
+
+
+def team_limited(actor) -> bool:
+    """Whether `actor`'s reports are limited to a team (report_rule is not the whole property):
+    figures that cannot be attributed to customers (walk-ins, occupancy) are then not shown."""
+    return not is_system(actor) and getattr(actor, "role", None) != Role.GENERAL_MANAGER
 
 
 def assignable_owners(actor, property):

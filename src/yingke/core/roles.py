@@ -34,3 +34,8 @@ OWNER_ROLES = {Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}
 CONFIGURERS = {Role.ADMIN, Role.GENERAL_MANAGER}
 # Roles that run file imports into their properties (customers, visits, stays).
 IMPORTERS = {Role.GENERAL_MANAGER, Role.ADMIN}
+# Roles that run customer grading and change its parameters in their properties.
+GRADERS = {Role.GENERAL_MANAGER, Role.ADMIN}
+# Roles that read the management reports (dashboard, module contribution, churn): the general
+# manager for the property, the sales manager limited to their team.
+REPORTERS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER}

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from yingke.core.fields import KeyField
-from yingke.core.models import Outlet, Property, User
+from yingke.core.models import Outlet, Property, User, code_validator
 from yingke.customers.queries import CustomerQuerySet, RelatedToCustomerQuerySet
 
 
@@ -51,9 +51,43 @@ class GroupAccount(models.Model):
         return self.name
 
 
+class Module(models.Model):
+    """A customer module (客户模块, R-5.1): the segment a customer belongs to by the nature of
+    their business (government, state-owned enterprise, …). Configurable per property; the six
+    defaults of R-5.1 are created with each property. `natures` lists the organisation natures
+    (Customer.Nature values, and "person" for individuals) for which this module is suggested."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="modules", verbose_name=_("property"))
+    code = models.CharField(_("code"), max_length=20, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=50)
+    occasions = models.CharField(_("typical occasions"), max_length=200, blank=True,
+                                 help_text=_("Separate occasions with commas, e.g. 被宴请, 政务接待."))
+    natures = models.CharField(_("suggested for"), max_length=100, blank=True, editable=False)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("customer module")
+        verbose_name_plural = _("customer modules")
+        ordering = ["property", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["property", "code"], name="module_code_unique_per_property"),
+            models.UniqueConstraint(fields=["property", "name"], name="module_name_unique_per_property"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 # Derived from visits (R-2.3); written only by visits.profile, kept out of the change history.
 PROFILE_FIELDS = ["visit_count", "total_spend", "average_spend", "first_visit_at", "last_visit_at", "stay_count",
                   "nights", "refund_count", "refund_total", "consumption"]
+# Written only by grading runs and overrides (R-4); a grade's history is the run snapshots
+# and the override records (grading app), not one history row per customer per run.
+GRADE_FIELDS = ["grade", "grade_computed"]
+GRADES = ["A", "B", "C", "D"]
 
 
 class Customer(models.Model):
@@ -161,9 +195,19 @@ class Customer(models.Model):
                                        editable=False)
     # {"room_types": [[name, count], …], "outlets": [[name, count], …], "channels": [[name, count], …]}
     consumption = models.JSONField(_("consumption"), default=dict, blank=True, editable=False)
+    # Grading (R-4): `grade_computed` is the last run's grade, `grade` the one in force (a
+    # general manager's override when there is one, else the computed grade); blank before
+    # the first run of the property.
+    grade = models.CharField(_("grade"), max_length=1, blank=True, editable=False,
+                             choices=[(g, g) for g in GRADES])
+    grade_computed = models.CharField(_("computed grade"), max_length=1, blank=True, editable=False,
+                                      choices=[(g, g) for g in GRADES])
+    module = models.ForeignKey(Module, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers",
+                               verbose_name=_("customer module"))
 
     history = HistoricalRecords(
-        excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at", *PROFILE_FIELDS],
+        excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at", *PROFILE_FIELDS,
+                         *GRADE_FIELDS],
         m2m_fields=["tags"],
     )
     objects = CustomerQuerySet.as_manager()
@@ -186,6 +230,7 @@ class Customer(models.Model):
             models.Index(fields=["property", "last_visit_at", "id"], name="cust_prop_last_visit"),
             models.Index(fields=["property", "total_spend", "id"], name="cust_prop_spend"),
             models.Index(fields=["property", "visit_count", "id"], name="cust_prop_visit_count"),
+            models.Index(fields=["property", "grade", "name_pinyin", "id"], name="cust_prop_grade"),
         ]
 
     def __str__(self):

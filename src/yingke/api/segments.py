@@ -1,0 +1,5 @@
+"""API: segments."""
+
+from ninja import Router
+
+router = Router(tags=["segments"])

@@ -1,0 +1,3 @@
+"""Grading pages: runs, snapshots and their export, parameters, overrides."""
+
+urlpatterns = []

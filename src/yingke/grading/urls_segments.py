@@ -1,0 +1,3 @@
+"""Customer modules, their targets and contribution; churn (losses and their reasons)."""
+
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""reports URLs: the management dashboard."""
+
+app_name = "reports"
+urlpatterns = []
