@@ -30,6 +30,7 @@ from yingke.core.permissions import AMEND, RECORD
 from yingke.core.services import Conflict, plain
 from yingke.visits.models import Visit
 from yingke.visits.profile import refresh_profiles
+from yingke.visits.signals import visits_changed
 
 # What a caller may set; property, customer, keys and void fields are the service's.
 FIELDS = ["occurred_at", "outlet", "amount", "covers", "table_no", "occasion", "doc_no", "served_by",
@@ -220,7 +221,9 @@ def record_visit(actor, customer, **data) -> Visit:
     visit = Visit(customer=customer, property_id=customer.property_id, covers=1,
                   created_by=actor if permissions.is_staff(actor) else None)
     _apply(visit, data)
-    return _save(visit, actor, REASON_RECORDED)
+    _save(visit, actor, REASON_RECORDED)
+    visits_changed.send(sender=Visit, property_id=visit.property_id, times=[visit.occurred_at])
+    return visit
 
 
 @transaction.atomic
@@ -230,8 +233,11 @@ def correct_visit(actor, visit: Visit, **changes) -> Visit:
     visit = Visit.objects.select_for_update(of=("self",)).select_related("customer", "outlet").get(pk=visit.pk)
     if visit.is_void:
         raise Conflict({"__all__": [_("A voided visit cannot be corrected; record a new one.")]})
+    before = visit.occurred_at
     _apply(visit, changes)
-    return _save(visit, actor, REASON_CORRECTED)
+    _save(visit, actor, REASON_CORRECTED)
+    visits_changed.send(sender=Visit, property_id=visit.property_id, times=[before, visit.occurred_at])
+    return visit
 
 
 @transaction.atomic
@@ -254,4 +260,5 @@ def void_visit(actor, visit: Visit, reason: str) -> Visit:
     _stamp(visit, actor, REASON_VOIDED)
     visit.save()
     refresh_profiles([visit.customer_id])
+    visits_changed.send(sender=Visit, property_id=visit.property_id, times=[visit.occurred_at])
     return visit
