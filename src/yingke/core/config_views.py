@@ -23,7 +23,7 @@ from yingke.core.config_forms import (
     StaffFilterForm,
     StaffForm,
 )
-from yingke.core.forms import add_service_errors
+from yingke.core.forms import run_service
 from yingke.core.models import Outlet, Property, User
 
 STAFF_PAGE = 25
@@ -36,16 +36,6 @@ def _posted(request):
 def _page(request, template, context, form=None):
     status = 422 if form is not None and form.is_bound and form.errors else 200
     return render(request, template, context, status=status)
-
-
-def _try(form, fn, *args, field_map=None, **kwargs):
-    """Run a service; on bad input put its messages on the form (nothing was saved)."""
-    try:
-        with transaction.atomic():
-            return fn(*args, **kwargs)
-    except ValidationError as e:
-        add_service_errors(form, e, field_map)
-        return None
 
 
 def _check_all(form, fn, *args, field_map=None, **kwargs):
@@ -93,7 +83,7 @@ def property_create(request):
     if request.method == "POST" and not form.is_valid():
         _check_all(form, services.create_property, request.user, **dict.fromkeys(form.fields))
     elif request.method == "POST":
-        prop = _try(form, services.create_property, request.user, **form.cleaned_data)
+        prop = run_service(form, services.create_property, request.user, **form.cleaned_data)
         if prop is not None:
             messages.success(request, _("Property %(name)s was added; now add its outlets and staff.")
                              % {"name": prop.name})
@@ -108,7 +98,7 @@ def property_detail(request, pk):
                "outlets_strict": prop.outlets_strict}
     form = PropertyForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        if _try(form, services.update_property, request.user, prop, **form.cleaned_data) is not None:
+        if run_service(form, services.update_property, request.user, prop, **form.cleaned_data) is not None:
             messages.success(request, _("Changes saved."))
             return redirect("config:property", pk=prop.pk)
         prop.refresh_from_db()
@@ -128,7 +118,7 @@ def outlet_create(request, pk):
     if request.method == "POST" and not form.is_valid():
         _check_all(form, services.create_outlet, request.user, prop, **dict.fromkeys(form.fields))
     elif request.method == "POST":
-        outlet = _try(form, services.create_outlet, request.user, prop, **form.cleaned_data)
+        outlet = run_service(form, services.create_outlet, request.user, prop, **form.cleaned_data)
         if outlet is not None:
             messages.success(request, _("Outlet %(name)s was added.") % {"name": outlet.name})
             return redirect("config:property", pk=prop.pk)
@@ -145,7 +135,7 @@ def outlet_edit(request, pk):
         _check_all(form, services.update_outlet, request.user, outlet, **dict.fromkeys(form.fields))
         outlet.refresh_from_db()
     elif request.method == "POST":
-        if _try(form, services.update_outlet, request.user, outlet, **form.cleaned_data) is not None:
+        if run_service(form, services.update_outlet, request.user, outlet, **form.cleaned_data) is not None:
             messages.success(request, _("Changes saved."))
             return redirect("config:property", pk=outlet.property_id)
         outlet.refresh_from_db()
@@ -199,7 +189,7 @@ def staff_create(request):
         _check_all(form, services.create_staff, request.user, field_map=STAFF_FIELDS,
                    **dict.fromkeys(["username", "display_name", "role", "properties", "manager", "password"]))
     elif request.method == "POST":
-        member = _try(form, services.create_staff, request.user, field_map=STAFF_FIELDS, **_staff_form_data(form))
+        member = run_service(form, services.create_staff, request.user, field_map=STAFF_FIELDS, **_staff_form_data(form))
         if member is not None:
             messages.success(request, _("%(name)s was added; tell them their user name and password.")
                              % {"name": member.label})
@@ -219,7 +209,7 @@ def staff_edit(request, pk):
         data = _staff_form_data(form)
         if member.pk == request.user.pk:  # own account: only what one may change about oneself
             data = {k: v for k, v in data.items() if k in ("username", "display_name")}
-        if _try(form, services.update_staff, request.user, member, **data) is not None:
+        if run_service(form, services.update_staff, request.user, member, **data) is not None:
             messages.success(request, _("Changes saved."))
             return redirect("config:staff_edit", pk=member.pk)
         member.refresh_from_db()
@@ -259,7 +249,7 @@ def staff_password(request, pk):
     member = services.require_password_reset(request.user, services.configurable_member(request.user, pk))
     form = PasswordForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        done = _try(form, lambda: services.reset_password(request.user, member, form.cleaned_data["password1"])
+        done = run_service(form, lambda: services.reset_password(request.user, member, form.cleaned_data["password1"])
                     or True, field_map=STAFF_FIELDS)
         if done:
             messages.success(request, _("The password of %(name)s was changed; give them the new one in "

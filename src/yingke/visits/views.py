@@ -7,14 +7,13 @@ may do is asked of core.permissions, and every write is visits.services'.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yingke.core import permissions
-from yingke.core.forms import add_service_errors
+from yingke.core.forms import run_service
 from yingke.customers.views.detail import visible_customer, visits_context
 from yingke.visits import services
 from yingke.visits.forms import VisitForm, VoidForm
@@ -33,18 +32,6 @@ def _back(customer):
     return redirect(reverse("customers:detail", args=[customer.pk]) + "#visits")
 
 
-def _run(form, action):
-    """Validate, then run the service; its errors go onto the form. True when done."""
-    if not form.is_valid():
-        return False
-    try:
-        action(form)
-        return True
-    except ValidationError as e:
-        add_service_errors(form, e)
-        return False
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def add(request, pk):
@@ -53,8 +40,8 @@ def add(request, pk):
     permissions.require(request.user, permissions.RECORD, customer)
     stay = (request.POST.get("kind") or request.GET.get("kind")) == "stay" or request.GET.get("stay") == "1"
     form = VisitForm(request.POST if request.method == "POST" else None, customer=customer, stay=stay)
-    if request.method == "POST" and _run(form, lambda f: services.record_visit(
-            request.user, customer, **f.data_for_service())):
+    if request.method == "POST" and form.is_valid() and run_service(
+            form, services.record_visit, request.user, customer, **form.data_for_service()):
         messages.success(request, _("The stay was recorded.") if stay else _("The visit was recorded."))
         return _back(customer)
     title = _("Add a stay") if stay else _("Add a visit")
@@ -73,8 +60,8 @@ def correct(request, pk, item):
         return _back(customer)
     form = VisitForm(request.POST if request.method == "POST" else None, customer=customer, stay=visit.is_stay,
                      initial=VisitForm.initial_from(visit))
-    if request.method == "POST" and _run(form, lambda f: services.correct_visit(
-            request.user, visit, **f.data_for_service())):
+    if request.method == "POST" and form.is_valid() and run_service(
+            form, services.correct_visit, request.user, visit, **form.data_for_service()):
         messages.success(request, _("The correction was saved."))
         return _back(customer)
     return render(request, "visits/form.html", {"customer": customer, "form": form, "stay": visit.is_stay,
@@ -89,8 +76,8 @@ def void(request, pk, item):
     visit = _visit(request, customer, item)
     permissions.require(request.user, permissions.AMEND, visit)
     form = VoidForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and not visit.is_void and _run(form, lambda f: services.void_visit(
-            request.user, visit, f.cleaned_data["reason"])):
+    if request.method == "POST" and not visit.is_void and form.is_valid() and run_service(
+            form, services.void_visit, request.user, visit, form.cleaned_data["reason"]):
         messages.success(request, _("The visit was voided; it stays in the history."))
         return _back(customer)
     return render(request, "visits/void.html", {"customer": customer, "visit": visit, "form": form,

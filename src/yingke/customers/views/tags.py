@@ -6,16 +6,14 @@ in the affected files' history and audits it. No customer data is shown, only co
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from yingke.core import services as config_services
-from yingke.core.forms import add_service_errors
+from yingke.core.forms import run_service
 from yingke.customers import tags as tag_services
 from yingke.customers.models import Tag
 
@@ -77,15 +75,6 @@ def _edit_page(request, tag, rename=None, merge=None, delete=None):
                                                         "tag": tag, **forms_}, status=422 if bad else 200)
 
 
-def _try(form, fn, *args):
-    try:
-        with transaction.atomic():
-            return fn(*args)
-    except ValidationError as e:
-        add_service_errors(form, e)
-        return None
-
-
 @login_required
 def tag_edit(request, pk):
     tag = tag_services.configurable_tag(request.user, pk)
@@ -94,7 +83,7 @@ def tag_edit(request, pk):
     form = RenameForm(request.POST)
     if form.is_valid():
         old = tag.name
-        if _try(form, tag_services.rename_tag, request.user, tag, form.cleaned_data["name"]) is not None:
+        if run_service(form, tag_services.rename_tag, request.user, tag, form.cleaned_data["name"]) is not None:
             messages.success(request, _("Tag “%(old)s” is now called “%(new)s”.") % {"old": old, "new": tag.name})
             return redirect("tags:edit", pk=tag.pk)
         tag = tag_services.configurable_tag(request.user, pk)
@@ -107,7 +96,7 @@ def tag_merge(request, pk):
     tag = tag_services.configurable_tag(request.user, pk)
     form = MergeForm(request.POST, tag=tag)
     if form.is_valid():
-        target = _try(form, tag_services.merge_tags, request.user, tag, form.cleaned_data["into"])
+        target = run_service(form, tag_services.merge_tags, request.user, tag, form.cleaned_data["into"])
         if target is not None:
             messages.success(request, ngettext(
                 "Tag “%(old)s” was merged into “%(new)s” (%(n)d file).",
@@ -123,7 +112,7 @@ def tag_delete(request, pk):
     tag = tag_services.configurable_tag(request.user, pk)
     form = DeleteForm(request.POST)
     if form.is_valid():
-        count = _try(form, tag_services.delete_tag, request.user, tag)
+        count = run_service(form, tag_services.delete_tag, request.user, tag)
         if count is not None:
             messages.success(request, ngettext("Tag “%(name)s” was deleted and removed from %(n)d file.",
                                                "Tag “%(name)s” was deleted and removed from %(n)d files.", count)
