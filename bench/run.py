@@ -12,8 +12,17 @@ Imports (R-3.2): `yingke import customers` and `yingke import visits` on files g
 the fly into an empty database, beside the floor of the same run: csv.reader + one
 executemany per 5,000 rows into a bare table on SQLite, csv.reader + COPY on PostgreSQL.
 BENCH_IMPORT_VISITS (default 1000000) and BENCH_IMPORT_CUSTOMERS (default 20000) set the
-sizes (the report says them); BENCH_SKIP_IMPORT=1 leaves the imports out; BENCH_ONLY_IMPORT=1
-measures only the imports and prints them (docs/benchmarks.md is not rewritten).
+sizes (the report says them); BENCH_SKIP_IMPORT=1 leaves the imports out.
+
+Grading (R-4.7, bench/grading.py): one property with 50,000 customers and 1,000,000 visits
+graded on SQLite and PostgreSQL beside the floor of one plain GROUP BY of the window's visits.
+Dashboard (issue 13, bench/dashboard.py): server time of the management dashboard with
+1,000,000 visits on PostgreSQL beside the login-page floor. Both data sets are generated once
+and cached (/tmp/yk-grade-bench, /tmp/yk-dash-bench and their PostgreSQL databases).
+
+BENCH_ONLY=part,part… measures only those parts (search, list, imports, grading, dashboard);
+docs/benchmarks.md then keeps the other sections from its previous run, each marked with the
+date it was measured.
 """
 
 import json
@@ -209,8 +218,12 @@ def main() -> int:
     big = int(os.environ.get("BENCH_LIST_CUSTOMERS", 1_000_000))
     dbs = ["sqlite"] + ([] if os.environ.get("BENCH_SKIP_PG") or not pg_answers() else ["postgres"])
     results = {}
-    only_import = bool(os.environ.get("BENCH_ONLY_IMPORT"))  # a quick look: printed, docs untouched
-    for db in ([] if only_import else dbs):
+    only = {p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()}
+
+    def wanted(part):
+        return not only or part in only
+
+    for db in (dbs if wanted("search") else []):
         env = ensure_dataset(db, customers, customers * 10)
         gen = float((Path(env["YINGKE_HOME"]) / f"bench-{customers}-{customers * 10}.done").read_text())
         results[(db, "small")] = dict(measure(env, "search"), **measure(env, "pages"), generate_s=gen)
@@ -219,20 +232,29 @@ def main() -> int:
     if os.environ.get("BENCH_SKIP_1M"):
         # No million-row data set: measure the list on the search data set, and say so.
         big, big_visits = customers, customers * 10
-    for db in ([] if only_import else dbs):
+    for db in (dbs if wanted("list") else []):
         env = ensure_dataset(db, big, big_visits)
         gen = float((Path(env["YINGKE_HOME"]) / f"bench-{big}-{big_visits}.done").read_text())
         results[(db, "big")] = dict(measure(env, "list"), big_search=measure(env, "search")["search"],
                                     generate_s=gen)
         print(db, results[(db, "big")], flush=True)
-    if not os.environ.get("BENCH_SKIP_IMPORT"):
+    if wanted("imports") and not os.environ.get("BENCH_SKIP_IMPORT"):
         import_customers = int(os.environ.get("BENCH_IMPORT_CUSTOMERS", 20000))
         import_visits = int(os.environ.get("BENCH_IMPORT_VISITS", 1_000_000))
         for db in dbs:
             results[(db, "import")] = import_bench(db, import_customers, import_visits)
             print(db, results[(db, "import")], flush=True)
-    if only_import:
-        return 0
+    if wanted("grading"):
+        from grading import ensure_grading_dataset, measure_grading
+
+        for db in dbs:
+            results[(db, "grading")] = measure_grading(ensure_grading_dataset(db))
+            print(db, results[(db, "grading")], flush=True)
+    if wanted("dashboard") and "postgres" in dbs:
+        from dashboard import measure_dashboard
+
+        results[("postgres", "dashboard")] = measure_dashboard({})
+        print("postgres", results[("postgres", "dashboard")], flush=True)
     write_report(results, customers, big, big_visits)
     return 0
 
@@ -334,6 +356,47 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
                 lines.append(f"| {db} | {kind} | {m['rows']:,} | {m['seconds']:.1f} | {m['rows_s']:,.0f} | "
                              f"{m['floor_rows_s']:,.0f} | {ratio(m['seconds'], m['floor_s'])} | "
                              f"{'yes' if m['rows_s'] >= target else 'NO'} | {r['peak_rss_mb']:.0f} |")
+    grading = [(db, r) for (db, size), r in sorted(results.items()) if size == "grading"]
+    if grading:
+        lines += [
+            "",
+            f"## Grading (R-4.7): {grading[0][1]['customers']:,} customers, {grading[0][1]['visits']:,} visits",
+            "",
+            "`run_grading` of one property as of one date (window 60 days): the ranking in SQL, the "
+            "snapshot of every customer, the customers' grades and the run's counts, in one transaction. "
+            "Floor: one plain `SELECT customer_id, COUNT(*), SUM(amount) … GROUP BY customer_id` over the "
+            "window's visits, same data, same process. Targets: < 3 s PostgreSQL, < 5 s SQLite.",
+            "",
+            "| database | visits in window | effective | grading s (median) | floor s | grading / floor | target met |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for db, r in grading:
+            target = 3.0 if db == "postgres" else 5.0
+            lines.append(f"| {db} | {r['window_visits']:,} | {r['effective']:,} | {r['grading_s']:.2f} | "
+                         f"{r['floor_s']:.2f} | {ratio(r['grading_s'], r['floor_s'])} | "
+                         f"{'yes' if r['grading_s'] < target else 'NO'} |")
+    dash = results.get(("postgres", "dashboard"))
+    if dash:
+        lines += [
+            "",
+            f"## Dashboard (R-11.1): {dash['customers']:,} customers, {dash['visits']:,} visits (PostgreSQL)",
+            "",
+            f"Server time of `/reports/` (default period: the last 12 months), {dash['requests']} requests "
+            "after one warm-up, through the Django test client; aggregates kept per day and per "
+            "customer-month (not recomputed from visits per page view). Floor: the login page, same run. "
+            "Target: < 300 ms.",
+            "",
+            "| page | p50 ms | p95 ms | floor p50 ms | p50 / floor | target met |",
+            "|---|---|---|---|---|---|",
+        ]
+        floor = dash["floor_login_ms"]["p50"]
+        for label, key in (("general manager", "gm_ms"), ("sales manager (team)", "sm_ms"),
+                           ("general manager, nothing cached", "gm_uncached_ms")):
+            if key in dash:
+                m = dash[key]
+                lines.append(f"| {label} | {m['p50']:.1f} | {m['p95']:.1f} | {floor:.1f} | {ratio(m['p50'], floor)} | "
+                             f"{'yes' if m['p95'] < 300 else 'NO'} |")
+        lines += ["", f"First request on a cold cache: {dash['cold_ms']:.0f} ms; queries per page: {dash['queries']}."]
     lines += ["", "## Data generation (`yingke demo`)", "", "| database | customers | visits | seconds |",
               "|---|---|---|---|"]
     generated = {}
@@ -344,8 +407,38 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
         v = n * 10 if size == "small" else big_visits
         generated[(db, n, v)] = r["generate_s"]  # one row per data set (BENCH_SKIP_1M reuses one)
     lines += [f"| {db} | {n:,} | {v:,} | {s:.0f} |" for (db, n, v), s in generated.items()]
-    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    text = keep_unmeasured("\n".join(lines) + "\n")
+    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    print(text)
+
+
+SECTION_ORDER = ["Search box", "Customer 360 page", "Customer list", "Imports", "Grading", "Dashboard",
+                 "Data generation"]
+
+
+def _sections(text: str) -> tuple[str, dict]:
+    head, *parts = text.split("\n## ")
+    return head, {next((k for k in SECTION_ORDER if p.startswith(k)), p.split("\n")[0]): "## " + p.rstrip("\n")
+                  for p in parts}
+
+
+def keep_unmeasured(new: str) -> str:
+    """Sections this run did not measure are kept from the previous docs/benchmarks.md, marked
+    with the date they were written (BENCH_ONLY runs measure some parts only)."""
+    path = ROOT / "docs" / "benchmarks.md"
+    if not path.exists():
+        return new
+    old_text = path.read_text()
+    old_head, old = _sections(old_text)
+    head, sections = _sections(new)
+    stamp = next((line.split(" on ", 1)[1].split(" (")[0] for line in old_head.splitlines()
+                  if line.startswith("Written by")), "an earlier run")
+    for key, body in old.items():
+        if key not in sections and key != "Data generation":
+            note = "" if "_Kept from" in body else f"\n\n_Kept from the run of {stamp}; not measured in the latest run._"
+            sections[key] = body + note
+    order = [k for k in SECTION_ORDER if k in sections] + [k for k in sections if k not in SECTION_ORDER]
+    return head.rstrip("\n") + "\n\n" + "\n\n".join(sections[k] for k in order) + "\n"
 
 
 if __name__ == "__main__":

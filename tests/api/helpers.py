@@ -31,6 +31,9 @@ class ApiClient:
     def patch(self, path, data=None, **headers):
         return self._send("patch", path, data, **headers)
 
+    def put(self, path, data=None, **headers):
+        return self._send("put", path, data, **headers)
+
     def delete(self, path, **headers):
         return self._send("delete", path, **headers)
 

@@ -20,6 +20,7 @@ CUSTOMER_RULES = {
     "birth_date": "must match the ID card number on file",
     "gender": "must match the ID card number on file",
     "email": "Django's EmailValidator is stricter than 'format: email'",
+    "module": "a module in use of the file's property",
 }
 VISIT_RULES = {"occurred_at", "arrival", "departure", "outlet", "served_by", "amount", "rate", "covers"}
 BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
@@ -54,6 +55,21 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/customers/{customer_id}/visits"): set(VISIT_RULES),
     ("PATCH", "/api/visits/{visit_id}"): set(VISIT_RULES),
     ("POST", "/api/visits/{visit_id}/void"): {"reason"},
+    # Grading: one of the user's properties and an as-of date of the calendar, not in the future;
+    # a cursor taken from `next`; an override needs a reason (checked after the file is found).
+    ("POST", "/api/grading/runs"): {"property", "as_of"},
+    ("GET", "/api/grading/runs/{run_id}/entries"): {"cursor"},
+    ("PUT", "/api/customers/{customer_id}/grade-override"): {"grade", "reason"},
+    ("DELETE", "/api/customers/{customer_id}/grade-override"): {"reason"},
+    # Modules and churn: a date of the calendar (2026-02-30 matches the pattern); the end not
+    # before the start; a period that has started; a reason in use of the loss's property, details
+    # required when the reason is "other".
+    ("GET", "/api/losses"): {"lost_from", "lost_to"},
+    ("GET", "/api/reports/modules"): {"start"},
+    ("GET", "/api/reports/churn"): {"from", "to"},
+    ("POST", "/api/modules/{module_id}/targets"): {"start", "end"},
+    ("PATCH", "/api/module-targets/{target_id}"): {"start", "end"},
+    ("POST", "/api/losses/{loss_id}/explain"): {"reason", "note"},
 }
 
 

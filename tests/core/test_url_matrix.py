@@ -10,6 +10,8 @@ Kinds:
   item      – takes a customer id and a row of that file: the same
   create    – creates a file (the property check is in the view and API tests)
   pairs     – pairs of files (possible duplicates): a pair only when the role sees both files
+  run       – takes a grading run id: the run's customers are shown only as the row rule allows
+              (or the role is refused), whichever property the run belongs to
 """
 
 import csv
@@ -26,6 +28,8 @@ from yingke.core.models import ApiToken
 from yingke.core.permissions import SYSTEM
 from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
 from yingke.customers.services import add_preference, link_contact, save_special_date
+from yingke.grading.models import Loss
+from yingke.grading.services import run_grading
 from yingke.visits.models import Visit
 
 MATRIX = {
@@ -56,6 +60,13 @@ MATRIX = {
     "api:correct_visit": "item", "api:void_visit": "item", "api:visit_changes": "item",
     # duplicates (R-2.8): "pairs" lists or acts on pairs of files, shown only when the role sees both
     # (tests/customers/test_duplicate_pairs.py, test_who_may_merge.py, tests/api/test_duplicates_api.py)
+    # grading (R-4): a file's grade card and override (tests/grading/test_grade_override.py)
+    "grading:grade_card": "customer", "grading:override_set": "customer", "grading:override_remove": "customer",
+    "api:customer_grades": "customer", "api:set_grade_override": "customer", "api:remove_grade_override": "customer",
+    "grading:run": "run", "grading:run_export": "run", "api:list_grade_entries": "run",
+    "api:export_grading_run": "run",
+    # lost customers (R-9.1): each through the row rule like files (filled gives every file a loss)
+    "grading:losses": "list", "api:list_losses": "list", "grading:losses_export": "list",
     "duplicates:list": "pairs", "duplicates:dismiss": "pairs", "api:list_duplicates": "pairs",
     "api:dismiss_duplicate": "pairs", "duplicates:merge": "customer", "api:merge_customer": "customer",
     # configuration (no customer rows; who may change what: tests/*/test_configuration_*.py)
@@ -71,6 +82,21 @@ MATRIX = {
         "api:list_outlets", "api:create_outlet", "api:update_outlet",
         "api:list_staff", "api:create_staff", "api:update_staff", "api:reset_staff_password",
         "api:list_tags", "api:create_tag", "api:update_tag", "api:delete_tag", "api:merge_tag",
+        # management reports: aggregates only, team-limited for sales managers (tests/reports/)
+        "reports:dashboard", "reports:export", "reports:meal_periods", "api:get_dashboard",
+        "api:export_dashboard_table",
+        # grading runs, parameters, modules, targets, reasons and the module/churn reports: counts and
+        # configuration, customers only as aggregates (who may: tests/grading/test_*_by_role*.py,
+        # test_grading_pages.py, tests/api/test_grading_api.py, test_segments_api.py)
+        "grading:index", "grading:grade_now", "grading:policy", "api:list_grading_runs", "api:start_grading_run",
+        "api:get_grading_run", "api:get_grading_policy", "api:update_grading_policy",
+        "grading:modules", "grading:module_create", "grading:module_edit", "grading:module_delete",
+        "grading:module_apply_suggestions", "grading:module_targets", "grading:module_target_edit",
+        "grading:module_report", "grading:module_report_export", "grading:loss_explain", "grading:churn_report",
+        "grading:churn_report_export", "grading:loss_reasons", "grading:loss_reason_edit",
+        "grading:loss_reason_move", "api:list_modules", "api:create_module", "api:update_module",
+        "api:list_module_targets", "api:create_module_target", "api:update_module_target", "api:modules_report",
+        "api:explain_loss", "api:list_loss_reasons", "api:churn_report",
     ], "staff"),
 }
 METHODS = ("get", "post", "patch", "delete")
@@ -132,6 +158,7 @@ def filled(world):
         org = make_customer(c.property, f"ORG-{key}", f"单位{key}", kind=Customer.Kind.ORGANISATION, owner=c.owner)
         link_contact(SYSTEM, org, c)
         Visit.objects.create(property=c.property, customer=c, amount=100, occurred_at=timezone.now())
+        Loss.objects.create(customer=c, property=c.property, lost_on=today, previous_grade="A", owner=c.owner)
     return world
 
 
@@ -217,7 +244,8 @@ def list_text(client, headers, route, query=None):
 def test_lists_search_and_exports_show_exactly_the_visible_files(filled, role):
     user = getattr(filled, role)
     client, headers = client_for(user), token_headers(user)
-    for route in routes_of("list"):
+    routes = [r.replace("<str:fmt>", fmt) for r in routes_of("list") for fmt in (("csv", "xlsx") if "<str:fmt>" in r else ("",))]
+    for route in routes:
         if "search" in route or "suggest" in route:
             # one query per customer, by mobile: found only when visible
             for key in CUSTOMERS:
@@ -227,10 +255,44 @@ def test_lists_search_and_exports_show_exactly_the_visible_files(filled, role):
             continue
         text = list_text(client, headers, route, {"limit": 100} if route.startswith("api/") else None)
         if text is None:  # refused: only roles that may not export; the administrator's home is the settings
-            assert (route.startswith("customers/export") and not user.can_export) or (route, role) == ("", "admin"), \
-                (role, route)
+            assert ("export" in route and not user.can_export) or (route, role) == ("", "admin"), (role, route)
             continue
         assert names_in(text) == EXPECTED[role], (role, route)
+
+
+def response_text(response):
+    if response.status_code in (302, 403, 404):
+        return None
+    assert response.status_code == 200, response.status_code
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if "spreadsheetml" in response.get("Content-Type", ""):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(body)).active
+        return " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+    return body.decode()
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_grading_runs_show_only_the_visible_files(filled, role):
+    """A run of either property, through every run route: the customers named are exactly the
+    role's files of that property, or the request is refused (403/404)."""
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    runs = {prop: run_grading(SYSTEM, prop) for prop in (filled.h1, filled.h2)}
+    shown = 0
+    for prop, run in runs.items():
+        of_property = {k for k in CUSTOMERS if getattr(filled, k).property_id == prop.pk}
+        for route in routes_of("run"):
+            path = "/" + re.sub(r"<int:\w+>", str(run.pk), route).replace("<str:fmt>", "csv")
+            for query in ({"format": "csv"}, {"format": "xlsx"}) if route.endswith("/export") else ({"limit": 100},):
+                text = response_text(client.get(path, query, **headers))
+                if text is None:
+                    continue
+                shown += 1
+                assert names_in(text) == EXPECTED[role] & of_property, (role, route, prop.code)
+    if role in ("gm", "sm", "gm2"):
+        assert shown, role  # these roles read runs of their property: the check above ran
 
 
 def test_front_desk_may_not_export(filled):

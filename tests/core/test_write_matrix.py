@@ -37,6 +37,7 @@ from yingke.customers.models import (
     Preference,
     SpecialDate,
 )
+from yingke.grading.models import GradeOverride
 from yingke.visits.models import Visit
 
 TARGETS = ["c_am1", "c_am3", "c_pool", "c_h2", "c_multi"]
@@ -71,6 +72,8 @@ UI = {
     "visits:void": "amend",
     "duplicates:merge": "edit",  # R-2.8: only who may edit both files merges them
     "duplicates:dismiss": "edit",
+    "grading:override_set": "regrade",  # R-4: the general manager's grade, on a file they see
+    "grading:override_remove": "regrade",
 }
 API = {
     "api:create_customer": "create",
@@ -87,6 +90,8 @@ API = {
     "api:correct_visit": "amend",
     "api:void_visit": "amend",
     "api:merge_customer": "edit",
+    "api:set_grade_override": "regrade",
+    "api:remove_grade_override": "regrade",
 }
 # Write routes that are not about guest files, with the tests that cover them.
 ELSEWHERE = {
@@ -95,6 +100,7 @@ ELSEWHERE = {
     "customers:mobile_check", "customers:count", "customers:history", "search_suggest",  # reads (GET)
     "visits:section", "visits:history",  # reads (GET)
     "duplicates:list",
+    "grading:grade_card",  # read (GET)
 }
 # Configuration routes (config:, tags:, the configuration API) have their own role matrix in
 # tests/*/test_configuration_*.py.
@@ -112,7 +118,8 @@ def test_every_write_route_of_a_guest_file_is_in_the_matrix():
     from yingke.api.root import api
 
     names = set(_names(get_resolver().url_patterns))
-    ui_writes = {n for n in names if n.startswith(("customers:", "duplicates:", "visits:")) and n not in ELSEWHERE} - {
+    ui_writes = {n for n in names if n.startswith(("customers:", "duplicates:", "visits:", "grading:override",
+                                                   "grading:grade_card")) and n not in ELSEWHERE} - {
         "customers:list", "customers:detail", "customers:export_csv", "customers:export_xlsx"}
     assert ui_writes == set(UI)
     api_writes = set()
@@ -180,6 +187,8 @@ def snapshot(w):
         GroupAccount.objects.count(),
         DuplicateDismissal.objects.count(),
         list(Visit.objects.order_by("pk").values_list("pk", "amount", "covers", "voided_at")),
+        list(Customer.objects.order_by("pk").values_list("pk", "grade")),
+        list(GradeOverride.objects.order_by("pk").values_list("pk", "customer_id", "grade", "reason")),
     )
 
 
@@ -195,6 +204,8 @@ def expected(role, key, kind):
         return "ok" if role in CREATORS else 403
     if kind in ("edit", "amend_other"):
         return "ok" if role in EDITORS else 403
+    if kind == "regrade":  # only the general manager sets a grade by hand
+        return "ok" if role in ("gm", "gm2") else 403
     return "ok"  # annotate, amend_own: every role that sees the file
 
 
@@ -214,6 +225,12 @@ def twin(w, c):
 def recorded_visit(customer, recorder):
     return Visit.objects.create(property=customer.property, customer=customer, amount=50, created_by=recorder,
                                 occurred_at=timezone.now() - dt.timedelta(days=1))
+
+
+def overridden(customer):
+    """`customer` with a grade set by hand (B), as the override service leaves it."""
+    GradeOverride.objects.update_or_create(customer=customer, defaults={"grade": "B", "reason": "旧"})
+    Customer.objects.filter(pk=customer.pk).update(grade="B")
 
 
 def yesterday():
@@ -270,6 +287,11 @@ def ui_call(w, role, name, key, recorder):
                                                             "amount": "99", "covers": "3"}, {}, 302
     if name == "visits:void":
         return f"/visits/customer/{c.pk}/{recorded_visit(c, recorder).pk}/void/", {"reason": "录错"}, {}, 302
+    if name == "grading:override_set":
+        return f"/grading/customers/{c.pk}/grade/override/", {"grade": "A", "reason": "集团重点客户"}, hx, 200
+    if name == "grading:override_remove":
+        overridden(c)
+        return f"/grading/customers/{c.pk}/grade/override/remove/", {"reason": "恢复计算结果"}, hx, 200
     pref, spec = recorded_items(w, c, recorder)
     if name == "customers:preference_delete":
         return f"/customers/{c.pk}/preferences/{pref.pk}/delete/", {}, hx, 200
@@ -306,6 +328,11 @@ def api_call(w, role, name, key, recorder):
         return "patch", f"/api/visits/{recorded_visit(c, recorder).pk}", {"amount": 99, "covers": 3}, 200
     if name == "api:void_visit":
         return "post", f"/api/visits/{recorded_visit(c, recorder).pk}/void", {"reason": "录错"}, 200
+    if name == "api:set_grade_override":
+        return "put", f"{base}/grade-override", {"grade": "A", "reason": "集团重点客户"}, 200
+    if name == "api:remove_grade_override":
+        overridden(c)
+        return "delete", f"{base}/grade-override?reason=%E6%81%A2%E5%A4%8D", None, 200
     pref, spec = recorded_items(w, c, recorder)
     if name == "api:delete_preference":
         return "delete", f"{base}/preferences/{pref.pk}", None, 204

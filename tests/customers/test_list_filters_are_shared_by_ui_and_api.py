@@ -99,6 +99,6 @@ def test_the_api_documents_every_filter_of_the_definition(client, db):
     assert set(CustomerFilterSet.base_filters) <= set(documented)
     assert documented["kind"]["schema"]["enum"] == ["person", "org", ""]
     assert documented["order"]["schema"]["enum"] == ["name", "-created", "created", "code", "-last_visit",
-                                                     "last_visit", "-spend", "-visits", ""]
+                                                     "last_visit", "-spend", "-visits", "grade", ""]
     assert documented["owner"]["schema"]["pattern"] == "^(?:(me|none|[0-9]{1,18}))?$"
     assert documented["tag"]["schema"]["maxLength"] == 30

@@ -15,7 +15,8 @@ from yingke.customers.models import Customer
 def visible_customer(user, customer_id: int) -> Customer:
     """A customer `user` may see, for reading. A merged-away id answers with the file it
     became, when the user may see that (R-2.8)."""
-    c = Customer.objects.visible_to(user).select_related("property", "owner").filter(pk=customer_id).first()
+    c = Customer.objects.visible_to(user).select_related("property", "owner", "module").filter(
+        pk=customer_id).first()
     if c is None:
         c = visible_survivor(user, customer_id)
     if c is None:
@@ -29,7 +30,8 @@ def customer_for_write(user, customer_id: int) -> Customer:
     A merged-away id is never followed here: a write meant for the merged file (a stale
     client, an old form) would otherwise land on the survivor and undo the merge's choices.
     It answers 404, naming the file it became when the user may see that."""
-    c = Customer.objects.visible_to(user).select_related("property", "owner").filter(pk=customer_id).first()
+    c = Customer.objects.visible_to(user).select_related("property", "owner", "module").filter(
+        pk=customer_id).first()
     if c is not None:
         return c
     survivor = visible_survivor(user, customer_id)

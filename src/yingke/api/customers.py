@@ -60,7 +60,7 @@ class CustomerListParams(Clean):
 
 
 def _listing(qs):
-    return qs.select_related("property", "owner").prefetch_related("tags")
+    return qs.select_related("property", "owner", "module").prefetch_related("tags")
 
 
 @router.get("/customers", response=Page[CustomerSummary], summary="List guest files",
@@ -106,7 +106,7 @@ def search_customers(request, q: str, limit: int = Query(20, ge=1, le=50)):
     if has_nul(q):
         raise field_error("q", nul_message())
     hits = search(user, q, limit=limit)
-    prefetch_related_objects([h.customer for h in hits], "property", "tags")
+    prefetch_related_objects([h.customer for h in hits], "property", "tags", "module")
     items = [{"score": h.score, "match": h.reason, "customer": customer_summary(h.customer, user)} for h in hits]
     return {**envelope(items, len(items)), "id_lookup_limited": hits.id_lookup_limited,
             "mobile_prefix_refused": hits.mobile_prefix_refused, "notices": hits.notices()}
@@ -158,6 +158,8 @@ def _save(user, customer: Customer, data: dict, creating: bool) -> Customer:
         _set_owner(customer, data.pop("owner"))
     elif creating and user.role == Role.ACCOUNT_MANAGER:
         customer.owner = user  # an account manager's new guest is their own
+    if "module" in data:
+        customer.module_id = data.pop("module")  # save_customer checks it (property, in use)
     apply_fields(customer, data)
     with transaction.atomic():
         tags = services.tags_from_names(customer.property, tag_names) if tag_names is not None else None
@@ -166,7 +168,7 @@ def _save(user, customer: Customer, data: dict, creating: bool) -> Customer:
 
 def _detail(user, c: Customer) -> dict:
     """`c` with property and owner selected, as stored (re-read it after a write)."""
-    prefetch_related_objects([c], "tags")
+    prefetch_related_objects([c], "tags", "module")
     return customer_detail(c, user, permissions.can(user, permissions.EDIT, c))
 
 

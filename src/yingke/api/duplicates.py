@@ -71,7 +71,7 @@ def list_duplicates(request, params: Query[DuplicateParams]):
     pairs = candidate_pairs(user, property=prop, reason=params.reason)
     count = pairs.count()
     rows = pairs[params.offset:params.offset + params.limit]
-    prefetch_related_objects([c for p in rows for c in (p.a, p.b)], "tags")
+    prefetch_related_objects([c for p in rows for c in (p.a, p.b)], "tags", "module")
     items = [{"a": _summary(p.a, user), "b": _summary(p.b, user), "reasons": [code for code, _l in p.reasons]}
              for p in rows]
     more = params.offset + params.limit < count
@@ -139,7 +139,8 @@ def merge_customer(request, customer_id: int, payload: MergeIn):
     choices = {k: v for k, v in payload.choices.model_dump(exclude_none=True).items()}
     record = merging.merge(user, survivor, other, choices)
     moved = {k: v for k, v in record.moved.items() if k != "dropped"}
-    customer = Customer.objects.visible_to(user).select_related("property", "owner").filter(pk=survivor.pk).first()
+    customer = Customer.objects.visible_to(user).select_related("property", "owner", "module").filter(
+        pk=survivor.pk).first()
     if customer is None:  # the chosen account manager took it out of the caller's sight
         raise not_found()
     return {"customer": _detail(user, customer), "merged_id": record.merged_id, "merged_code": record.merged_code,

@@ -7,7 +7,18 @@ through the row-level permission rule (customers/queries.py).
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from yingke.api import config, customers, duplicates, file_parts, grading, imports, reports, segments, staff, visits
+from yingke.api import (
+    config,
+    customers,
+    duplicates,
+    file_parts,
+    grading,
+    imports,
+    reports,
+    segments,
+    staff,
+    visits,
+)
 from yingke.api.auth import API_AUTH
 from yingke.api.errors import JsonParser, document_errors, install
 

@@ -329,6 +329,8 @@ _customer_fields.update(
     id_number=(str | None, Field(None, max_length=40, description=ID_NOTE, json_schema_extra={"pattern": STORABLE})),
     owner=model_field(Customer._meta.get_field("owner"),
                       description="User id of an account manager you may assign; null = shared pool."),
+    module=model_field(Customer._meta.get_field("module"),
+                       description="Id of a customer module in use of the file's property (R-5.1); null = none."),
     tags=(list[Annotated[str, Field(max_length=Tag._meta.get_field("name").max_length,
                                     json_schema_extra={"pattern": STORABLE})]] | None,
           Field(None, description="Tag names of the file's property; new ones are created.")),
@@ -344,7 +346,7 @@ CustomerCreate = request_schema("CustomerCreate", {
 })
 # A new contact person's own file: the organisation's property, owner and kind.
 ContactPersonIn = request_schema("ContactPersonIn", {
-    name: value for name, value in _customer_fields.items() if name not in ("owner", "tags", "kind")
+    name: value for name, value in _customer_fields.items() if name not in ("owner", "tags", "kind", "module")
 } | {"name": model_field(Customer._meta.get_field("name"), required=True)})
 
 
@@ -352,6 +354,21 @@ class OwnerOut(Schema):
     id: int
     username: str
     name: str
+
+
+GRADE_OUT = Literal["A", "B", "C", "D", ""]
+
+
+class ModuleRef(Schema):
+    id: int
+    name: str
+
+
+def module_out(c: Customer) -> dict | None:
+    """The file's module as {id, name}; select or prefetch `module` to avoid a query per file."""
+    if c.module_id is None:
+        return None
+    return {"id": c.module_id, "name": c.module.name}
 
 
 class CustomerSummary(Schema):
@@ -378,6 +395,11 @@ class CustomerSummary(Schema):
     nights: int
     refund_count: int
     refund_total: Decimal = Field(description="Refunded in total (a positive sum).")
+    # Grading (R-4) and the customer module (R-5.1): read-only here.
+    grade: GRADE_OUT = Field(description="The grade in force: a general manager's override when there is one, "
+                                         "else the last grading run's; '' before the first run.")
+    grade_computed: GRADE_OUT = Field(description="The last grading run's grade; '' before the first run.")
+    module: ModuleRef | None = Field(description="The customer module (客户模块), or null.")
 
 
 class ConsumptionOut(Schema):
@@ -448,6 +470,7 @@ def customer_summary(c: Customer, user) -> dict:
         "job_title": c.job_title, "card_no": c.card_no, "owner": owner_out(c.owner),
         "tags": sorted(t.name for t in c.tags.all()), "updated_at": c.updated_at,
         **{name: getattr(c, name) for name in SUMMARY_PROFILE},
+        "grade": c.grade, "grade_computed": c.grade_computed, "module": module_out(c),
     }
 
 

@@ -320,6 +320,22 @@ def report_rule(actor, path: str = "") -> Q:
     return in_props & (Q(**{f"{p}owner_id": actor.pk}) | Q(**{f"{p}owner__manager_id": actor.pk}))
 
 
+def reads_reports(user) -> bool:
+    """Whether `user`'s role reads management reports (REPORT) at all: for the navigation,
+    without a query; each report still asks `require(user, REPORT, property)`."""
+    return is_staff(user) and user.role in REPORTERS
+
+
+def edits_files(user) -> bool:
+    """Whether `user`'s role changes the regular information of files it sees (FILE_EDITORS)."""
+    return is_staff(user) and user.role in FILE_EDITORS
+
+
+def reads_grading(user) -> bool:
+    """Whether `user`'s role opens the grading pages (GRADE, or REPORT read-only)."""
+    return is_staff(user) and (user.role in GRADERS or user.role in REPORTERS)
+
+
 def team_limited(actor) -> bool:
     """Whether `actor`'s reports are limited to a team (report_rule is not the whole property):
     figures that cannot be attributed to customers (walk-ins, occupancy) are then not shown."""

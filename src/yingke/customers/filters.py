@@ -18,25 +18,62 @@ same filters from it (api.pagination.filter_parameters) and answers invalid valu
     spend_min, spend_max   total spend between (yuan)
     last_visit_after, last_visit_before   last visit on or after / on or before a date
     has_stays   yes | no
-    order       name | -created | created | code | -last_visit | last_visit | -spend | -visits
-                (the keyset ordering, not a filter)
+    grade       one or more of A, B, C, D, none (not graded yet), comma-separated or repeated (R-4)
+    module      a customer module id, or none (no module) (R-5.1)
+    order       name | -created | created | code | -last_visit | last_visit | -spend | -visits | grade
+                (the keyset ordering, not a filter; grade: A, B, C, D, then not graded, each by name)
 """
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django.db.models import Case, F, IntegerField, Q, Subquery, Value, When
+from django.db.models.fields.tuple_lookups import Tuple
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from yingke.core.models import Property, User
-from yingke.core.pagination import Ordering
-from yingke.core.permissions import assignable_owners
+from yingke.core.pagination import Ordering, _RowAfter, _RowBefore
+from yingke.core.permissions import assignable_owners, row_rule
 from yingke.core.roles import PROPERTY_WIDE, Role
-from yingke.customers.models import Customer, Tag
+from yingke.customers.models import GRADES, Customer, Module, Tag
+
+
+@dataclasses.dataclass(frozen=True)
+class GradeOrdering(Ordering):
+    """Grade A, B, C, D, then the files not graded yet (grade ''), each by name (pinyin), then id.
+
+    The cursor is the paginator's [name, grade, id]; the name of the cursor's row is read back
+    by a subquery, limited to the rows the user may see (`scope`, bound by the FilterSet), so a
+    forged cursor naming a hidden file reveals nothing about it. The order puts '' last with a
+    CASE, so the page is a top-N sort of the filtered rows rather than one index range (a filter
+    by grade is one range of cust_prop_grade (property, grade, name_pinyin, id)).
+    """
+
+    scope: object = dataclasses.field(default=None, compare=False, hash=False)
+
+    def order_by(self, backwards: bool = False) -> tuple:
+        last = Case(When(grade="", then=Value(1)), default=Value(0), output_field=IntegerField())
+        keys = (last, F("grade"), F("name_pinyin"), F("pk"))
+        return tuple(k.desc() if backwards else k.asc() for k in keys)
+
+    def after(self, value, pk, backwards: bool = False):
+        rows = Customer.objects.filter(pk=pk)
+        if self.scope is not None:
+            rows = rows.filter(self.scope)
+        name = Subquery(rows.values("name_pinyin")[:1])
+        lookup = _RowBefore if backwards else _RowAfter
+        graded, ungraded = ~Q(grade=""), Q(grade="")
+        if value:  # a graded row
+            row = lookup(Tuple(F("grade"), F("name_pinyin"), F("pk")), (value, name, pk))
+            return (graded & Q(row)) if backwards else ((graded & Q(row)) | ungraded)
+        row = lookup(Tuple(F("name_pinyin"), F("pk")), (name, pk))
+        return (graded | (ungraded & Q(row))) if backwards else (ungraded & Q(row))
 
 ORDERINGS = {o.name: o for o in (
     Ordering("name", "name_pinyin"),  # index (property, name_pinyin, id)
@@ -48,6 +85,7 @@ ORDERINGS = {o.name: o for o in (
     Ordering("last_visit", "last_visit_at", nullable=True),
     Ordering("-spend", "total_spend", descending=True),
     Ordering("-visits", "visit_count", descending=True),
+    GradeOrdering("grade", "grade"),  # R-4: A first; see GradeOrdering
 )}
 DEFAULT_ORDER = "name"
 ORDER_CHOICES = [
@@ -59,7 +97,11 @@ ORDER_CHOICES = [
     ("last_visit", _("Longest since the last visit")),
     ("-spend", _("Highest total spend")),
     ("-visits", _("Most visits")),
+    ("grade", _("Grade (A first)")),
 ]
+NOT_GRADED = "none"
+GRADE_VALUES = [*GRADES, NOT_GRADED]
+GRADE_CHOICES = [*((g, g) for g in GRADES), (NOT_GRADED, _("Not graded yet"))]
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 # Staff whose files a property-wide role finds in the owner filter.
 FILE_OWNERS = [Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER]
@@ -144,6 +186,39 @@ class TextDateField(forms.CharField):
             raise forms.ValidationError(_("Enter a valid date (YYYY-MM-DD).")) from None
 
 
+class GradesWidget(forms.CheckboxSelectMultiple):
+    """Checkboxes A B C D and "not graded" that send `grade=A&grade=B`; the field reads them,
+    or the API's `grade=A,B`, as one comma-separated text."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return ",".join(v for v in values if v) or None
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return super().format_value(value)
+
+
+class GradesField(forms.CharField):
+    widget = GradesWidget
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", GradesWidget(choices=GRADE_CHOICES))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return sorted({v.strip() for v in value.split(",") if v.strip()}) if value else []
+
+
+class GradeFilter(django_filters.Filter):
+    field_class = GradesField
+
+
+GRADE_PATTERN = r"\A(A|B|C|D|none)(,(A|B|C|D|none)){0,4}\Z"
+
+
 class TextNumber(django_filters.Filter):
     field_class = TextNumberField
 
@@ -199,6 +274,13 @@ class CustomerFilterSet(django_filters.FilterSet):
                                  label=_("Last visit to"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("Last visit on or before this date (YYYY-MM-DD)."))
     has_stays = OneOf(choices=YES_NO, blank=_("Any"), method="filter_has_stays", label=_("Has stayed"))
+    grade = GradeFilter(method="filter_grade", max_length=40, strip=False, label=_("Grade"),
+                        validators=[RegexValidator(GRADE_PATTERN, _("Use A, B, C, D or none, separated by commas."))],
+                        help_text=_("Grades A, B, C, D or none (not graded yet); several separated by commas."))
+    module = django_filters.CharFilter(
+        method="filter_module", max_length=20, strip=False, label=_("Customer module"),
+        validators=[RegexValidator(r"\A(none|[0-9]{1,18})\Z", _("Use a module id or 'none'."))],
+        help_text=_("A customer module id, or 'none' (no module)."))
     order = OneOf(choices=ORDER_CHOICES, method="keep", label=_("Sort by"),
                   help_text=_("The order of the list; pages follow it by keyset cursor."))
 
@@ -227,6 +309,11 @@ class CustomerFilterSet(django_filters.FilterSet):
             (name, name) for name in
             Tag.objects.filter(property_id__in=ids).order_by("name").values_list("name", flat=True).distinct()])
 
+        self._select("module", lambda: [("", _("Any")), ("none", _("No module"))] + [
+            (str(m.pk), f"{m.name} ({m.property.code})" if self.several_properties else m.name)
+            for m in Module.objects.filter(property_id__in=ids).select_related("property")
+            .order_by("property__code", "sort_order", "id")])
+
     def _select(self, name, choices):
         self.filters[name].extra["widget"] = forms.Select(choices=_Once(choices))
 
@@ -251,6 +338,17 @@ class CustomerFilterSet(django_filters.FilterSet):
     def filter_last_before(self, qs, _name, value):
         return qs.filter(last_visit_at__lt=_local_midnight(value + dt.timedelta(days=1)))
 
+    def filter_grade(self, qs, _name, values):
+        if not values:
+            return qs
+        grades = ["" if v == NOT_GRADED else v for v in values]
+        return qs.filter(grade__in=grades) if len(grades) > 1 else qs.filter(grade=grades[0])
+
+    def filter_module(self, qs, _name, value):
+        if value == "none":
+            return qs.filter(module__isnull=True)
+        return qs.filter(module_id=int(value))
+
     def keep(self, qs, _name, _value):
         return qs  # the paginator orders (see ordering())
 
@@ -262,10 +360,13 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def ordering(self) -> Ordering:
         value = self.form.cleaned_data.get("order") if self.is_bound and self.is_valid() else ""
-        return ORDERINGS[value or DEFAULT_ORDER]
+        ordering = ORDERINGS[value or DEFAULT_ORDER]
+        if isinstance(ordering, GradeOrdering):  # the cursor's name is read within the user's rows
+            ordering = dataclasses.replace(ordering, scope=row_rule(self.user))
+        return ordering
 
     def applied(self) -> dict:
         """The valid, non-empty values (for the audit of an export)."""
         if not self.is_bound or not self.is_valid():
             return {}
-        return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None)}
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, [])}

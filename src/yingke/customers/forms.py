@@ -50,7 +50,7 @@ class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = [
-            "property", "kind", "customer_code", "name", "mobile", "email", "card_no", "owner",
+            "property", "kind", "customer_code", "name", "mobile", "email", "card_no", "owner", "module",
             "gender", "birth_date", "nationality", "id_type", "employer", "job_title", "marital_status", "address",
             "nature", "business", "legal_representative", "main_needs", "agreed_room_rate", "discount_rate",
             "payment_method", "credit_terms",
@@ -89,6 +89,7 @@ class CustomerForm(forms.ModelForm):
             self.fields["owner"].queryset = owners
             self.fields["owner"].empty_label = _("Unassigned (shared pool)")
         self.fields["kind"].choices = Customer.Kind.choices
+        self._module_field(customer, props)
         if customer.pk:
             self.initial["tag_names"] = ", ".join(t.name for t in customer.tags.all())
             if customer.id_number_masked:
@@ -99,8 +100,33 @@ class CustomerForm(forms.ModelForm):
             del self.fields["clear_id_number"]
             self.initial.setdefault("id_type", Customer.IdType.RESIDENT)
 
+    def _module_field(self, customer, props):
+        """R-5.1: the modules in use of the file's property (of the user's properties for a new
+        file of a user of several), plus the file's own; a new file starts with the suggested one."""
+        from yingke.customers.models import Module
+        from yingke.customers.modules import suggest_module
+
+        field = self.fields["module"]
+        prop_ids = [customer.property_id] if customer.property_id else [p.pk for p in props]
+        query = Q(property_id__in=prop_ids, is_active=True)
+        if customer.module_id:
+            query |= Q(pk=customer.module_id)
+        field.queryset = Module.objects.filter(query).select_related("property").order_by(
+            "property__code", "sort_order", "id")
+        if len(prop_ids) > 1:
+            field.label_from_instance = lambda m: f"{m.property.code} · {m.name}"
+        field.empty_label = _("No module")
+        field.help_text = _("The segment this customer belongs to (government, private enterprise, …).")
+        if not customer.pk and not customer.module_id:
+            suggested = suggest_module(customer)
+            if suggested is not None and not self.initial.get("module"):
+                self.initial["module"] = suggested.pk
+
     def clean(self):
         data = super().clean()
+        if "module" in self.fields and self.add_prefix("module") not in self.data:
+            # A form page that does not show the module leaves it as it is.
+            data["module"] = self.instance.module
         # Fields of the other kind of customer are hidden in the form; leave them untouched.
         drop = ORG_ONLY if data.get("kind") != Customer.Kind.ORGANISATION else PERSON_ONLY
         for name in drop:

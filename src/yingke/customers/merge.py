@@ -35,8 +35,9 @@ fails until someone says how it moves. How each kind moves:
   pairs       – dismissed duplicate pairs: re-pointed at the survivor (lower id first),
                 without duplicates or a pair of the survivor with itself;
   through     – a many-to-many field: its rows are moved as the m2m table's foreign key;
-  field       – Customer's own foreign keys: property (must be equal), owner (a choice),
-                created_by (the survivor's), group_account (the group links, see below).
+  field       – Customer's own foreign keys: property (must be equal), owner and module
+                (choices), created_by (the survivor's), group_account (the group links, see
+                below).
 Group links (R-1.1): if only the merged file is in a group account the survivor joins it;
 if both are, in different groups, the files of the merged file's group join the
 survivor's (each must be one the actor may change).
@@ -63,17 +64,19 @@ KEPT, MERGED = "kept", "merged"
 REASON = "merge"
 
 # Customer's own foreign keys and what a merge does with each.
-FORWARD = {"property": "same", "owner": "choice", "created_by": "kept", "group_account": "group"}
+FORWARD = {"property": "same", "owner": "choice", "module": "choice", "created_by": "kept",
+           "group_account": "group"}
 # Models with a rule of their own.
 SPECIAL = {SearchKey: "rebuild", DuplicateDismissal: "pairs"}
 
 
 def choosable_fields() -> list[str]:
     """The fields whose value the user chooses from either file: the regular information
-    a person types in, the account manager, and the ID (type and number together)."""
+    a person types in, the account manager, the customer module (R-5.1) and the ID (type and
+    number together)."""
     names = [f.name for f in Customer._meta.concrete_fields
              if f.editable and not f.primary_key and not f.is_relation and f.name not in ("kind", "id_type")]
-    return [*names, "owner", "id_number"]
+    return [*names, "owner", "module", "id_number"]
 
 
 class Unmovable(Exception):
@@ -227,7 +230,7 @@ def snapshot(c: Customer) -> dict:
     as its stored mask (never in clear, never encrypted), the owner by id, the tags by name."""
     data = {f.name: _plain(getattr(c, f.attname)) for f in Customer._meta.concrete_fields
             if f.name not in ("id_number_enc", "id_number_hash", "consumption") and not f.is_relation}
-    data.update(owner=c.owner_id, property=c.property_id, group_account=c.group_account_id,
+    data.update(owner=c.owner_id, module=c.module_id, property=c.property_id, group_account=c.group_account_id,
                 tags=sorted(c.tags.values_list("name", flat=True)))
     return data
 
@@ -246,6 +249,8 @@ def _value(c: Customer, name: str):
         return c.id_number_enc
     if name == "owner":
         return c.owner_id
+    if name == "module":
+        return c.module_id
     return getattr(c, name)
 
 
@@ -285,6 +290,8 @@ def _apply(survivor: Customer, merged: Customer, choices: dict[str, str]):
             id_number = plain
         elif name == "owner":
             survivor.owner = merged.owner
+        elif name == "module":
+            survivor.module = merged.module
         else:
             setattr(survivor, name, getattr(merged, name))
     return id_number

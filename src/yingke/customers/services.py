@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from yingke.core import permissions
 from yingke.core.permissions import AMEND, ANNOTATE, CREATE, EDIT, SEE, NotVisible
 from yingke.core.services import Conflict
-from yingke.customers import bulk, crypto
+from yingke.customers import bulk, crypto, modules
 from yingke.customers.identity import mask_id, normalize_id_number, parse_resident_id
 from yingke.customers.lunar import validate_spec
 from yingke.customers.models import (
@@ -81,7 +81,9 @@ def normalise(customer: Customer, id_number=UNCHANGED) -> None:
     customer.name_pinyin = primary_pinyin(customer.name)[:200]
     # Model.full_clean's field checks. Foreign keys are set by our own code from objects
     # already read; checking that they exist would cost a query per row of an import.
-    for field, messages in bulk.clean_fields(customer, exclude=("property", "owner", "created_by")).items():
+    # The module is checked by save_customer (modules.module_error), only when it changes.
+    for field, messages in bulk.clean_fields(customer, exclude=("property", "owner", "created_by",
+                                                                "module")).items():
         errors.setdefault(field, []).extend(messages)
     if customer.property_id is None:
         errors.setdefault("property", []).append(_("Choose a property."))
@@ -132,7 +134,7 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
     if customer.pk is None:
         permissions.require(actor, CREATE, customer.property)
     else:
-        stored = Customer.objects.filter(pk=customer.pk).values("owner_id", "property_id").first()
+        stored = Customer.objects.filter(pk=customer.pk).values("owner_id", "property_id", "module_id").first()
         if stored is None:
             raise NotVisible
         permissions.require(actor, EDIT, Customer(pk=customer.pk))
@@ -143,7 +145,15 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
         permissions.require_assign(actor, customer, customer.owner)
     if not customer.customer_code and customer.property_id and customer.pk is None:
         customer.customer_code = new_customer_code(customer.property)  # codes are only made for new files
-    normalise(customer, id_number)
+    problem = modules.module_error(customer, stored["module_id"] if stored else None)
+    try:
+        normalise(customer, id_number)
+    except ValidationError as e:
+        if problem:
+            e.error_dict.setdefault("module", []).append(ValidationError(problem))
+        raise
+    if problem:
+        raise ValidationError({"module": [problem]})
     if customer.pk is None and permissions.is_staff(actor):
         customer.created_by = actor
     _stamp(customer, actor)

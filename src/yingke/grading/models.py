@@ -95,9 +95,16 @@ class GradeEntry(models.Model):
     """One customer in one run's snapshot (R-4.6). For grade D: visits 0, amount 0 and no
     standard or ranks."""
 
-    run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="entries", verbose_name=_("run"))
+    # No database FK constraints (deletes still cascade through the ORM): PostgreSQL checks
+    # Django's deferred constraints at COMMIT, one lookup per row and key — ~1 s of a 50,000-row
+    # snapshot. The rows are written only by the grading run, from rows it has just read.
+    # No index of its own either: (run, customer) and (run, position) lead with it. A lone
+    # run_id index misled PostgreSQL (before ANALYZE sees a new run) into scanning a whole run
+    # per customer looked up by (run, customer).
+    run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="entries", verbose_name=_("run"),
+                            db_constraint=False, db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="grade_entries",
-                                 verbose_name=_("customer"), db_index=False)
+                                 verbose_name=_("customer"), db_index=False, db_constraint=False)
     grade = models.CharField(_("grade"), max_length=1, choices=GRADE_CHOICES)
     visits = models.PositiveIntegerField(_("visits"), default=0)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
@@ -105,6 +112,9 @@ class GradeEntry(models.Model):
     rank_visits = models.PositiveIntegerField(_("rank by visits"), null=True, blank=True)
     rank_amount = models.PositiveIntegerField(_("rank by amount"), null=True, blank=True)
     last_visit_at = models.DateTimeField(_("last visit in the window"), null=True, blank=True)
+    # 1-based place in the snapshot's export order: A by the R-4.4 key, then B and C by the
+    # R-4.5 key, then D by customer code (so an export is one index range, no sort).
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     objects = RelatedToCustomerQuerySet.as_manager()
 
@@ -112,7 +122,11 @@ class GradeEntry(models.Model):
         verbose_name = _("grade entry")
         verbose_name_plural = _("grade entries")
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="grade_entry_unique")]
-        indexes = [models.Index(fields=["customer", "run"], name="grade_entry_customer")]
+        indexes = [models.Index(fields=["customer", "run"], name="grade_entry_customer"),
+                   models.Index(fields=["run", "position"], name="grade_entry_run_position")]
+
+    def __str__(self):
+        return f"{self.run_id}: {self.customer_id} {self.grade}"
 
 
 class GradeOverride(models.Model):
@@ -133,6 +147,9 @@ class GradeOverride(models.Model):
     class Meta:
         verbose_name = _("grade override")
         verbose_name_plural = _("grade overrides")
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.grade}"
 
 
 class ModuleTarget(models.Model):
@@ -158,6 +175,9 @@ class ModuleTarget(models.Model):
             models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")),
                                    name="module_target_period_order"),
         ]
+
+    def __str__(self):
+        return f"{self.module_id}: {self.period_start} – {self.period_end}"
 
 
 class LossReason(models.Model):
@@ -223,3 +243,6 @@ class Loss(models.Model):
             models.Index(fields=["customer", "-lost_on"], name="loss_customer"),
             models.Index(fields=["property", "-lost_on"], name="loss_property"),
         ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.lost_on}"

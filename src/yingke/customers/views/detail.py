@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,10 +22,12 @@ from yingke.customers.views.changes import history_for
 NOTES_SHOWN = 30
 VISITS_SHOWN = 20
 VISITS_MAX = 2000
+GRADES_SHOWN = 24  # the last 24 runs of the grade history (R-4.6)
 PERSON_FIELDS = ["gender", "birth_date", "nationality", "id_type", "id_number_masked", "mobile", "email", "card_no",
-                 "employer", "job_title", "marital_status", "address"]
+                 "employer", "job_title", "marital_status", "module", "address"]
 ORG_FIELDS = ["nature", "business", "legal_representative", "mobile", "email", "card_no",
-              "agreed_room_rate", "discount_rate", "payment_method", "credit_terms", "address", "main_needs"]
+              "agreed_room_rate", "discount_rate", "payment_method", "credit_terms", "module", "address",
+              "main_needs"]
 PROFILE_FIELDS = ["temperament", "hobbies", "habits", "religion", "taboos", "special_requests"]
 
 
@@ -49,7 +52,8 @@ def field_rows(customer, names, user):
 
 def visible_customer(request, pk) -> Customer:
     """The file if the user may see it, else 404 — a foreign id reveals nothing (R-1.2)."""
-    qs = Customer.objects.visible_to(request.user).select_related("property", "owner", "created_by")
+    qs = Customer.objects.visible_to(request.user).select_related(
+        "property", "owner", "created_by", "module", "grade_override__created_by")
     customer = qs.filter(pk=pk).first()
     if customer is None:
         merging.follow(request.user, pk)  # a merged-away id: the survivor's page (R-2.8)
@@ -166,6 +170,36 @@ def visits_context(request, customer):
         "room_types": consumption.get("room_types", []),
         "outlets_used": consumption.get("outlets", []),
         "channels": consumption.get("channels", []),
+    }
+
+
+def grade_override_of(customer):
+    """The general manager's override of the file's grade, or None (read with the file)."""
+    try:
+        return customer.grade_override
+    except ObjectDoesNotExist:
+        return None
+
+
+def grades_context(request, customer, override_form=None, remove_form=None):
+    """The grade card (R-4): the grade in force, the computed grade and the override beside it,
+    and the grade history from the run snapshots (newest first). The entries are read through
+    the reverse relation of the visible file (a snapshot row is visible with its file), one
+    query with the runs; the override comes with the file (visible_customer). The override form
+    is for whoever may REGRADE the file (its general manager); the grading app serves the card
+    (loaded by the 360 page after it, like the change history, to keep the page within its query
+    budget) and handles the posts.
+    """
+    entries = list(customer.grade_entries.select_related("run").order_by("-run__as_of", "-run_id")[:GRADES_SHOWN])
+    can_regrade = permissions.can(request.user, permissions.REGRADE, customer)
+    override = grade_override_of(customer)
+    return {
+        "customer": customer,
+        "grade_entries": entries,
+        "grade_override": override,
+        "can_regrade": can_regrade,
+        "override_form": override_form,
+        "remove_form": remove_form,
     }
 
 

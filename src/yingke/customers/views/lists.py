@@ -47,7 +47,7 @@ def customer_list(request):
     if not filters.invalid():  # invalid filters: the form shows why, the list shows nothing
         # Prefetch rather than join: a join lets SQLite start from another table and sort a
         # million rows; the bare query walks the (property, sort key, id) index.
-        qs = filters.qs.prefetch_related("owner", "property", "tags")
+        qs = filters.qs.prefetch_related("owner", "property", "tags", "module")
         size = getattr(settings, "PAGE_SIZE", 25)
         try:
             page = keyset_page(qs, filters.ordering(), size, after=request.GET.get("after", ""),
@@ -92,6 +92,10 @@ COLUMNS = [
     export.Column(gettext_lazy("Account manager"), lambda c, u: c.owner.label if c.owner else ""),
     export.Column(gettext_lazy("Tags"), lambda c, u: ", ".join(t.name for t in c.tags.all())),
     export.Column(gettext_lazy("Property"), lambda c, u: c.property.code),
+    # Grading and the customer module.
+    export.Column(gettext_lazy("Grade"), lambda c, u: c.grade),
+    export.Column(gettext_lazy("Computed grade"), lambda c, u: c.grade_computed),
+    export.Column(gettext_lazy("Customer module"), lambda c, u: c.module.name if c.module else ""),
     export.Column(gettext_lazy("Agreed room rate"), lambda c, u: c.agreed_room_rate),
     export.Column(gettext_lazy("File opened"), lambda c, u: c.created_at),
     # The consumption profile, as stored on the file.
@@ -117,7 +121,7 @@ def customer_export(request, fmt):
     if filters.invalid():
         context = _context(request, filters, EMPTY_PAGE, cursor_invalid=False)
         return render(request, "customers/list.html", context, status=400)
-    rows = (filters.qs.select_related("owner", "property").prefetch_related("tags")
+    rows = (filters.qs.select_related("owner", "property", "module").prefetch_related("tags")
             .order_by("property_id", "name_pinyin", "id"))
     return export.export_response(request.user, fmt, "customers", rows, COLUMNS, filters=filters.applied(),
                                   title=_("Customers"))

@@ -1,0 +1,46 @@
+"""Formatting of the dashboard's figures."""
+
+from decimal import Decimal
+
+from django import template
+
+from yingke.core import permissions
+
+register = template.Library()
+
+
+@register.filter
+def share(value):
+    """0.4531 → "45.3 %"; None → "—"."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f} %"
+
+
+@register.filter
+def money(value):
+    if value is None:
+        return "—"
+    value = Decimal(value).quantize(Decimal("0.01"))  # grouped in every language (zh-hans groups nothing)
+    return f"-¥{-value:,}" if value < 0 else f"¥{value:,}"
+
+
+@register.filter
+def count(value):
+    if value is None:
+        return "—"
+    return f"{int(value):,}"
+
+
+@register.filter
+def at_least(value, line):
+    """CSS modifier: whether a share reaches its line."""
+    if value is None:
+        return ""
+    return "is-good" if value >= line else "is-low"
+
+
+@register.filter
+def reads_reports(user) -> bool:
+    """For the navigation: whether `user`'s role reads the dashboard (no query)."""
+    return permissions.reads_reports(user)
