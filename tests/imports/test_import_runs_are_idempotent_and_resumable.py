@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yingke.customers.models import Customer
 from yingke.imports import engine
@@ -54,6 +54,7 @@ def test_reimport_is_unchanged_and_a_changed_document_is_a_correction(world, tmp
     assert world.c_am1.total_spend == Decimal("120.00")  # the profile follows the correction
 
 
+@translation.override("en")  # the messages asserted are the English ones
 def test_batches_commit_with_the_counters_and_an_interrupted_run_is_finished_by_a_rerun(world, tmp_path,
                                                                                       monkeypatch):
     monkeypatch.setattr(VisitImporter, "batch_size", 40)
@@ -126,6 +127,7 @@ def test_dry_run_keeps_the_record_and_its_problems_only(world):
     assert not world.h1.customers.filter(name="王五").exists()
 
 
+@translation.override("en")  # the messages asserted are the English ones
 def test_errors_file_can_be_fixed_and_reimported(world, tmp_path):
     Customer.objects.filter(pk=world.c_am3.pk).update(card_no="VIP-9")
     out = do_import("visits", FILES / "pos_gbk.csv", world.h1)

@@ -50,9 +50,30 @@ def make_demo(code, customers, visits, seed, kind="hotel", password=None, progre
           "%(seconds).1f s.") % {"code": result.property.code, "name": result.property.name,
                                  "customers": result.customers, "visits": result.visits,
                                  "seconds": result.seconds})
+    derive(result.property)
     if result.logins:
         print_logins(result.property.code)
     return result
+
+
+def derive(prop) -> None:
+    """What the demo's bulk rows feed: customer modules suggested from each file's nature, a
+    grading run as of today (R-4) and the dashboard's aggregates (the rows were written
+    directly, so nothing marked their days yet)."""
+    from yingke.core.permissions import SYSTEM
+    from yingke.customers.modules import apply_suggestions
+    from yingke.grading.services import run_grading
+    from yingke.reports.tasks import refresh_property
+    from yingke.visits.models import Visit
+    from yingke.visits.signals import visits_changed
+
+    apply_suggestions(SYSTEM, prop, record_history=False)  # customer modules from the organisations' nature (R-5.1)
+    run = run_grading(SYSTEM, prop)
+    visits_changed.send(sender=Visit, property_id=prop.pk, times=None)
+    refresh_property.call_local(prop.pk)
+    say(_("Graded as of %(day)s: %(effective)d effective customers (A %(a)d, B %(b)d, C %(c)d); dashboard "
+          "figures computed.") % {"day": run.as_of.isoformat(), "effective": run.effective, "a": run.a_count,
+                                  "b": run.b_count, "c": run.c_count})
 
 
 def demo(args) -> int:

@@ -103,11 +103,11 @@ def module_error(customer, stored_module_id=None) -> str | None:
 
 
 @transaction.atomic
-def apply_suggestions(actor, property) -> int:
+def apply_suggestions(actor, property, *, record_history: bool = True) -> int:
     """Give every file of `property` without a module the module suggested for it (CONFIGURE).
 
-    Set-based: one UPDATE per nature; a history record per file changed; audited. Returns
-    how many files got a module."""
+    Set-based: one UPDATE per nature; a history record per file changed (not for the demo's
+    bulk rows, which have no history); audited. Returns how many files got a module."""
     from yingke.core import permissions
     from yingke.core.models import AuditEvent
     from yingke.customers.models import Customer
@@ -128,7 +128,8 @@ def apply_suggestions(actor, property) -> int:
         if ids:
             changed.setdefault(module.pk, []).extend(ids)
     total = sum(len(v) for v in changed.values())
-    _record_history(actor, [pk for ids in changed.values() for pk in ids])
+    if record_history:
+        _record_history(actor, [pk for ids in changed.values() for pk in ids])
     AuditEvent.record(actor, "config.module.apply_suggestions", f"property:{property.code}", rows=total,
                       per_module={str(k): len(v) for k, v in changed.items()})
     return total

@@ -21,7 +21,7 @@ from yingke.core.parsing import choices, parse_choice, parse_date, split_list, t
 from yingke.core.roles import OWNER_ROLES
 from yingke.customers import bulk, services
 from yingke.customers.identity import parse_resident_id
-from yingke.customers.models import Customer, Tag
+from yingke.customers.models import Customer, Module, Tag
 from yingke.customers.pinyin import clean_name
 from yingke.imports.columns import Column
 from yingke.imports.pipeline import CREATED, UNCHANGED, UPDATED, Importer, Result, Row, RowRejected
@@ -59,6 +59,7 @@ COLUMNS = [
     Column("legal_representative", _label("legal_representative"), ("法人", "法定代表人", "法人代表")),
     Column("owner", _label("owner"), ("客户经理", "客服经理", "负责人", "归属", "account manager")),
     Column("tags", _label("tags"), ("标签", "客户标签", "tag")),
+    Column("module", _label("module"), ("模块", "客户模块", "module", "segment", "customer module")),
 ]
 
 TEXT_FIELDS = ("name", "mobile", "nationality", "employer", "job_title", "email", "address", "card_no", "business",
@@ -96,6 +97,12 @@ CHOICE_COLUMNS = (("kind", KINDS), ("gender", GENDERS), ("id_type", ID_TYPES), (
                   ("nature", NATURES))
 
 
+def module_key(value) -> str:
+    """A module's name or code as a cell is compared with it: trimmed, full-width folded
+    (core.parsing.text), inner spaces collapsed, any case."""
+    return clean_name(text(value)).casefold()
+
+
 class CustomerImporter(Importer):
     kind = "customers"
     columns = COLUMNS
@@ -117,7 +124,30 @@ class CustomerImporter(Importer):
             if user.display_name:
                 self.owners.setdefault(user.display_name, user)
         self.existing: dict[str, Customer] = {}
+        self.load_modules()
         self.existing_tags: dict[int, set[str]] = {}  # tag names of the batch's known files
+
+    def load_modules(self) -> None:
+        """The property's modules (R-5.1) by name and by code, compared as `module_key` does."""
+        self.modules: dict[str, Module] = {}
+        modules = list(Module.objects.filter(property=self.property).order_by("sort_order", "id"))
+        for module in modules:  # a name wins over another module's equal code
+            self.modules.setdefault(module_key(module.name), module)
+        for module in modules:
+            self.modules.setdefault(module_key(module.code), module)
+        self.module_hint = "、".join(f"{m.name} ({m.code})" for m in modules if m.is_active)
+
+    def find_module(self, cell, existing: Customer | None) -> Module:
+        """The module a cell names (name or code, any case, full-width or not). One taken out
+        of use is refused unless the file has it already (re-importing an export changes nothing)."""
+        module = self.modules.get(module_key(cell))
+        if module is None:
+            raise ValidationError(_("No customer module with this name or code in this property; use one of: "
+                                    "%(modules)s.") % {"modules": self.module_hint or "—"})
+        if not module.is_active and (existing is None or existing.module_id != module.pk):
+            raise ValidationError(_("The customer module “%(module)s” is no longer in use; use one of: "
+                                    "%(modules)s.") % {"module": module.name, "modules": self.module_hint or "—"})
+        return module
 
     def code_of(self, row: Row) -> str:
         return clean_name(row.text("customer_code")).upper()
@@ -203,6 +233,10 @@ class CustomerImporter(Importer):
                 values["birth_date"] = birth
         owner = self.parse(row, "owner", self.find_owner, problems) if texts.get("owner") else None
         existing = self.existing.get(code)
+        if texts.get("module"):  # empty keeps the stored module, like every other empty cell
+            module = self.parse(row, "module", self.find_module, problems, existing)
+            if module is not None:
+                values["module"] = module
         id_number = texts["id_number"] if texts.get("id_number") else services.UNCHANGED
         self.check_id_consistency(existing, values, id_number, problems)
         tag_names = [n for n in (clean_name(n) for n in split_list(row.raw("tags"))) if n] \

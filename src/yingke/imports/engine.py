@@ -189,6 +189,9 @@ def refresh_run_profiles(run_ids: list[int]) -> None:
         with transaction.atomic():
             ids = Visit.objects.filter(import_run_id__in=run_ids).values_list("customer_id", flat=True).distinct()
             refresh_profiles(list(ids))
+            from yingke.imports.visits import announce_runs
+
+            announce_runs(run_ids)  # the report aggregates of their days are stale
     except Exception:  # noqa: BLE001 - the run's own failure is what the user must see
         logger.exception("refreshing the profiles of import runs %s failed", run_ids)
 

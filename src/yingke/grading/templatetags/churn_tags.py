@@ -33,7 +33,7 @@ def change(absolute, percent):
     if absolute is None:
         return "—"
     sign = "+" if absolute > 0 else ("−" if absolute < 0 else "")
-    text = f"{sign}{abs(absolute)}"
+    text = f"{sign}{abs(absolute):,}"
     if percent is not None:
         psign = "+" if percent > 0 else ("−" if percent < 0 else "")
         text += f" ({psign}{abs(percent)} %)"
