@@ -397,16 +397,17 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
                 lines.append(f"| {label} | {m['p50']:.1f} | {m['p95']:.1f} | {floor:.1f} | {ratio(m['p50'], floor)} | "
                              f"{'yes' if m['p95'] < 300 else 'NO'} |")
         lines += ["", f"First request on a cold cache: {dash['cold_ms']:.0f} ms; queries per page: {dash['queries']}."]
-    lines += ["", "## Data generation (`yingke demo`)", "", "| database | customers | visits | seconds |",
-              "|---|---|---|---|"]
     generated = {}
     for (db, size), r in sorted(results.items()):
-        if size == "import":
+        if size not in ("small", "big"):
             continue
         n = customers if size == "small" else big
         v = n * 10 if size == "small" else big_visits
         generated[(db, n, v)] = r["generate_s"]  # one row per data set (BENCH_SKIP_1M reuses one)
-    lines += [f"| {db} | {n:,} | {v:,} | {s:.0f} |" for (db, n, v), s in generated.items()]
+    if generated:
+        lines += ["", "## Data generation (`yingke demo`)", "", "| database | customers | visits | seconds |",
+                  "|---|---|---|---|"]
+        lines += [f"| {db} | {n:,} | {v:,} | {s:.0f} |" for (db, n, v), s in generated.items()]
     text = keep_unmeasured("\n".join(lines) + "\n")
     (ROOT / "docs" / "benchmarks.md").write_text(text)
     print(text)
@@ -422,6 +423,12 @@ def _sections(text: str) -> tuple[str, dict]:
                   for p in parts}
 
 
+def _has_rows(body: str) -> bool:
+    lines = body.splitlines()
+    return any(line.startswith("|") and not line.startswith("|---")
+               and not (i + 1 < len(lines) and lines[i + 1].startswith("|---")) for i, line in enumerate(lines))
+
+
 def keep_unmeasured(new: str) -> str:
     """Sections this run did not measure are kept from the previous docs/benchmarks.md, marked
     with the date they were written (BENCH_ONLY runs measure some parts only)."""
@@ -431,10 +438,11 @@ def keep_unmeasured(new: str) -> str:
     old_text = path.read_text()
     old_head, old = _sections(old_text)
     head, sections = _sections(new)
+    sections = {k: body for k, body in sections.items() if _has_rows(body)}  # a table without rows: not measured
     stamp = next((line.split(" on ", 1)[1].split(" (")[0] for line in old_head.splitlines()
                   if line.startswith("Written by")), "an earlier run")
     for key, body in old.items():
-        if key not in sections and key != "Data generation":
+        if key not in sections:
             note = "" if "_Kept from" in body else f"\n\n_Kept from the run of {stamp}; not measured in the latest run._"
             sections[key] = body + note
     order = [k for k in SECTION_ORDER if k in sections] + [k for k in sections if k not in SECTION_ORDER]
