@@ -36,8 +36,9 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/customers/{customer_id}/notes"): {"outlet"},  # an outlet of the guest's property
     # A change is checked together with the stored fields (day 31 on a February date).
     ("PATCH", "/api/customers/{customer_id}/special-dates/{date_id}"): {"month", "day", "leap_month"},
-    # Password rules (common, like the username) and which properties and managers the user may give.
-    ("POST", "/api/staff"): {"password", "properties", "manager"},
+    # Password rules (common, like the username), a user name nobody has yet, and which properties and
+    # managers the user may give.
+    ("POST", "/api/staff"): {"password", "properties", "manager", "username"},
     ("PATCH", "/api/staff/{user_id}"): {"properties", "manager"},
     ("POST", "/api/staff/{user_id}/password"): {"password"},
     ("POST", "/api/tags/{tag_id}/merge"): {"into"},  # a tag of the same property

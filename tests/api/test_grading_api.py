@@ -36,8 +36,10 @@ def test_runs_list_and_detail_by_role(world, run, role):
     if role in LOOKERS:
         assert listing.status_code == 200 and [r["id"] for r in listing.json()["items"]] == [run.pk]
         body = detail.json()
-        assert detail.status_code == 200 and body["a_count"] == 1 and body["customers"] == 4
-        assert body["a_percent"] == pytest.approx(33.3) and body["started_by"]["username"] == "gm"
+        # the sales manager reads their team's entries (C001 A, C002 B), not the property's
+        customers, share = (2, 50.0) if role == "sm" else (4, 33.3)
+        assert detail.status_code == 200 and body["a_count"] == 1 and body["customers"] == customers
+        assert body["a_percent"] == pytest.approx(share) and body["started_by"]["username"] == "gm"
     elif role in ("gm2", "am_h2"):
         assert listing.status_code in (200, 403) and detail.status_code in (403, 404)
         if listing.status_code == 200:
@@ -209,3 +211,101 @@ def test_removal_needs_a_reason(world, run):
 def test_a_hidden_file_is_404_whatever_the_body(world, run):
     url = f"/api/customers/{world.c_am1.pk}/grade-override"
     assert api(world, "gm2")._send("put", url, {"grade": "E"}).status_code == 404
+
+
+# ---- a sales manager's counts are their team's (issue 13 review) ---------------------------------
+
+TEAM = {"customers": 2, "effective": 2, "a_count": 1, "b_count": 1, "c_count": 0, "d_count": 0, "visits": 6,
+        "amount": "1800.00"}
+PROPERTY = {"customers": 4, "effective": 3, "a_count": 1, "b_count": 1, "c_count": 1, "d_count": 1}
+
+
+def _team_of_entries(user, run):
+    from decimal import Decimal
+
+    from yingke.core.permissions import report_rule
+    from yingke.grading.models import GradeEntry
+
+    entries = list(GradeEntry.objects.filter(run=run).filter(report_rule(user, "customer")))
+    out = {"customers": len(entries), "effective": sum(e.grade != "D" for e in entries),
+           "visits": sum(e.visits for e in entries),
+           "amount": str(sum((e.amount for e in entries), Decimal(0)).quantize(Decimal("0.01")))}
+    out.update({f"{g.lower()}_count": sum(e.grade == g for e in entries) for g in "ABCD"})
+    return out
+
+
+def test_the_sales_manager_reads_their_teams_counts(world, run):
+    assert _team_of_entries(world.sm, run) == TEAM
+    client = api(world, "sm")
+    detail = client.get(f"/api/grading/runs/{run.pk}").json()
+    (listed,) = client.get("/api/grading/runs").json()["items"]
+    for body in (detail, listed):
+        assert {k: body[k] for k in TEAM} == TEAM and body["team_only"] is True
+        assert body["a_percent"] == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize("role", ["gm", "admin"])
+def test_the_general_manager_and_administrator_read_the_stored_counts(world, run, role):
+    client = api(world, role)
+    detail = client.get(f"/api/grading/runs/{run.pk}").json()
+    (listed,) = client.get("/api/grading/runs").json()["items"]
+    for body in (detail, listed):
+        assert {k: body[k] for k in PROPERTY} == PROPERTY and body["team_only"] is False
+
+
+def test_the_run_list_of_a_sales_manager_takes_a_bounded_number_of_queries(world, django_assert_max_num_queries):
+    for day in range(1, 9):
+        make_run(world.h1, as_of=dt.date(2026, 10, day), apply=False)
+    client = api(world, "sm")
+    client.get("/api/grading/runs")
+    with django_assert_max_num_queries(12):
+        items = client.get("/api/grading/runs", {"limit": 5}).json()["items"]
+    assert len(items) == 5 and all(i["customers"] == 2 for i in items)
+    rest = client.get("/api/grading/runs", {"limit": 5, "offset": 5}).json()["items"]
+    assert len(rest) == 3 and all(i["customers"] == 2 and i["visits"] == 6 for i in rest)
+
+
+# ---- the export is the command line's file -----------------------------------------------------
+
+def test_api_csv_has_no_bom_and_the_exact_header(world, run):
+    response = api(world, "gm").get(f"/api/grading/runs/{run.pk}/export", {"format": "csv"})
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"customer_code,name,grade")
+    assert body.split(b"\r\n")[0] == b"customer_code,name,grade,visits,amount,standard,rank_visits,rank_amount"
+
+
+def test_api_xlsx_money_is_formatted_0_00(world, run):
+    import openpyxl
+
+    response = api(world, "gm").get(f"/api/grading/runs/{run.pk}/export", {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    amounts = [row[4] for row in sheet.iter_rows(min_row=2)]
+    assert amounts and all(c.number_format == "0.00" for c in amounts)
+
+
+# ---- the shares are read by the policy service's one parser -------------------------------------
+
+@pytest.mark.parametrize("value,stored", [(0.57, "0.57"), ("12.5", "12.50"), (20, "20.00"), ("100", "100.00")])
+def test_shares_as_numbers_or_texts(world, value, stored):
+    response = api(world, "gm").patch(f"/api/grading/policies/{world.h1.pk}", {"a_share": value})
+    assert response.status_code == 200 and response.json()["a_share"] == stored
+
+
+@pytest.mark.parametrize("value,message", [
+    ("20.123", "at most two decimals"), (0.571, "at most two decimals"), (101, "from 0 to 100"),
+    (True, "from 0 to 100"), (["20"], "from 0 to 100"), ("abc", "at most two decimals")])
+def test_bad_shares_say_what_the_page_says(world, value, message):
+    from django.utils import translation
+
+    from yingke.grading.policy import parse_share
+
+    before = policy_of(world.h1).a_share
+    with translation.override("en"):
+        response = api(world, "gm").patch(f"/api/grading/policies/{world.h1.pk}", {"a_share": value},
+                                          **{"Accept-Language": "en"})
+        assert response.status_code == 422 and message in str(response.json())
+        if not isinstance(value, list):
+            with pytest.raises(ValueError) as e:
+                parse_share(value)
+            assert message in str(e.value)
+    assert policy_of(world.h1).a_share == before

@@ -162,3 +162,20 @@ def test_memory_stays_flat_from_2000_to_20000_rows(world, fmt):
     # Ten times the rows: a list or a shared-string table would grow ten times (several MB).
     assert big < small * 1.3 + 200_000, (small, big)
     assert export.CSV_FLUSH < 1_000_000
+
+
+# ---- the optional file settings (the grading snapshot: the command line's file) ---------------
+
+def test_the_defaults_keep_the_bom_and_the_money_format(world):
+    response = export_response(world.gm, "csv", "t", [row()], COLUMNS)
+    assert consume(response).startswith("\ufeff".encode())
+    cell = xlsx_of(export_response(world.gm, "xlsx", "t", [row()], COLUMNS))["B2"]
+    assert cell.number_format == "#,##0.00"
+
+
+def test_bom_false_and_a_decimal_format(world):
+    body = consume(export_response(world.gm, "csv", "t", [row()], COLUMNS, bom=False))
+    assert body.startswith(b"text,money,count")
+    sheet = xlsx_of(export_response(world.gm, "xlsx", "t", [{**row(), "money": Decimal("5")}], COLUMNS,
+                                    decimal_format="0.00"))
+    assert sheet["B2"].number_format == "0.00" and sheet["B2"].value == 5

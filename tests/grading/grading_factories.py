@@ -56,7 +56,9 @@ class Expected:
 
 def reference(customers, visits, as_of: dt.date, window: int, a_share, b_share, time_zone: str) -> dict:
     """R-4.1–R-4.5 for `customers` (objects with .id and .property_id) and `visits`
-    ((property_id, customer_id, occurred_at, amount, voided)). Returns {customer id: Expected}."""
+    ((property_id, customer_id, occurred_at, amount, voided)). Returns {customer id: Expected}.
+    f counts the non-voided rows of the window with amount ≥ 0 (a refund is not a visit); m sums
+    every non-voided amount of the window, refunds negative; effective = f ≥ 1."""
     tz = ZoneInfo(time_zone)
     prop_ids = {c.property_id for c in customers}
     per = {c.id: {"f": 0, "m": Decimal("0"), "last": None} for c in customers}
@@ -68,9 +70,11 @@ def reference(customers, visits, as_of: dt.date, window: int, a_share, b_share, 
         if not (as_of - dt.timedelta(days=window) < d <= as_of):
             continue
         x = per[cid]
-        x["f"] += 1
+        # a refund (a negative amount) is not a visit: it lowers m, not f, and is never `last`
         x["m"] += Decimal(amount)
-        x["last"] = at if x["last"] is None or at > x["last"] else x["last"]
+        if Decimal(amount) >= 0:
+            x["f"] += 1
+            x["last"] = at if x["last"] is None or at > x["last"] else x["last"]
     effective = [cid for cid, x in per.items() if x["f"] >= 1]
     n = len(effective)
     k = math.ceil(Fraction(Decimal(a_share)) / 100 * n)

@@ -36,7 +36,7 @@ def graded_property(db):
     add_visits([
         (prop, k0, day, "100.00", False), (prop, k0, day, "100.00", False), (prop, k0, day, "0.01", False),
         (prop, k1, day, "88.80", False),
-        (prop, k2, day, "-20.00", False),
+        (prop, k2, day, "0.00", False), (prop, k2, day, "-20.00", False),  # a free visit and a refund
         (prop, k3, day, "45.50", False), (prop, k3, day, "45.50", False),
         (prop, k4, local(prop.time_zone, D - dt.timedelta(days=30)), "500.00", False),  # outside: D
     ])

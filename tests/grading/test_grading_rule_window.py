@@ -47,21 +47,21 @@ def test_window_instants_follow_the_time_zone():
 
 
 @pytest.mark.django_db
-def test_voided_visits_do_not_count_and_refunds_count_negative():
+def test_voided_visits_do_not_count_and_refunds_lower_the_amount_but_are_not_visits():
     prop = make_property()
     a, b, c = make_customers(prop, 3)
     day = local("Asia/Shanghai", D)
     add_visits([
-        (prop, a, day, "300.00", False), (prop, a, day, "-100.00", False),  # refund: a row of f, m − 100
+        (prop, a, day, "300.00", False), (prop, a, day, "-100.00", False),  # refund: not a visit, m − 100
         (prop, b, day, "999.00", True),  # voided only: not effective
-        (prop, c, day, "-50.00", False),  # only a refund in the window: effective, m < 0
+        (prop, c, day, "-50.00", False),  # only a refund in the window: not effective
     ])
     run = run_grading(SYSTEM, prop, as_of=D)
     ea, eb, ec = entry(run, a), entry(run, b), entry(run, c)
-    assert (ea.visits, ea.amount, ea.standard) == (2, Decimal("200.00"), Decimal("100.00"))
+    assert (ea.visits, ea.amount, ea.standard) == (1, Decimal("200.00"), Decimal("200.00"))
     assert (eb.grade, eb.visits, eb.amount, eb.standard, eb.rank_visits) == ("D", 0, Decimal("0"), None, None)
-    assert (ec.visits, ec.amount, ec.standard) == (1, Decimal("-50.00"), Decimal("-50.00"))
-    assert run.visits == 3 and run.amount == Decimal("150.00")
+    assert (ec.grade, ec.visits, ec.amount, ec.standard, ec.rank_visits) == ("D", 0, Decimal("0"), None, None)
+    assert run.visits == 1 and run.amount == Decimal("200.00") and run.effective == 1
 
 
 @pytest.mark.django_db
@@ -71,8 +71,8 @@ def test_standard_is_rounded_half_up_to_cents():
     day = local("Asia/Shanghai", D)
     add_visits([(prop, third, day, a, False) for a in ("40.00", "30.00", "30.00")]  # 100.00 / 3 → 33.33
                + [(prop, half_cent, day, a, False) for a in ("0.02", "0.03")]  # 0.05 / 2 = 0.025 → 0.03
-               + [(prop, negative, day, a, False) for a in ("-0.02", "-0.03")]  # −0.025 → −0.03
-               + [(prop, neg_down, day, a, False) for a in ("-10.00", "-10.00", "-0.01")])  # −6.67
+               + [(prop, negative, day, a, False) for a in ("0.00", "0.00", "-0.05")]  # −0.05 / 2 → −0.03
+               + [(prop, neg_down, day, a, False) for a in ("0.00", "0.00", "0.00", "-20.01")])  # −6.67
     run = run_grading(SYSTEM, prop, as_of=D)
     assert entry(run, third).standard == Decimal("33.33")
     assert entry(run, half_cent).standard == Decimal("0.03")

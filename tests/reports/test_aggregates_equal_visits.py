@@ -32,18 +32,19 @@ def direct(prop, periods=PERIODS):
             period = next((c for c, s, e in periods if s <= t.time() < e), "other")
         row = daily[(v.outlet_id, t.date(), period)]
         managed = v.customer.owner_id is not None
-        row[0] += 1
-        row[1] += v.covers
+        served = v.amount >= 0  # a refund is not a visit: revenue only
+        row[0] += served
+        row[1] += v.covers * served
         row[2] += v.amount
         if managed:
-            row[3] += 1
-            row[4] += v.covers
+            row[3] += served
+            row[4] += v.covers * served
             row[5] += v.amount
-        if v.outlet and v.outlet.kind == Outlet.Kind.ROOMS:
+        if v.outlet and v.outlet.kind == Outlet.Kind.ROOMS and served:
             row[6] += v.nights or 0
         m = monthly[(v.customer_id, t.date().replace(day=1))]
-        m[0] += 1
-        m[1] += v.covers
+        m[0] += served
+        m[1] += v.covers * served
         m[2] += v.amount
     return ({k: v for k, v in daily.items()}, {k: v for k, v in monthly.items()})
 
@@ -68,8 +69,8 @@ def assert_equal(prop, periods=PERIODS):
     for v in Visit.objects.filter(property=prop, voided_at__isnull=True).select_related("customer"):
         row = owners[(v.customer.owner_id, v.occurred_at.astimezone(zoneinfo.ZoneInfo(prop.time_zone)).date()
                       .replace(day=1))]
-        row[0] += 1
-        row[1] += v.covers
+        row[0] += v.amount >= 0
+        row[1] += v.covers * (v.amount >= 0)
         row[2] += v.amount
     assert {(r.owner_id, r.month): [r.visits, r.covers, r.revenue]
             for r in OwnerMonthStat.objects.filter(property=prop)} == dict(owners)
@@ -93,7 +94,8 @@ def test_local_day_edges_meal_periods_voids_refunds_and_stays(world, outlets):
     day = DailyOutletStat.objects.get(property=world.h1, outlet=cn, day=dt.date(2026, 4, 1), period="dinner")
     assert (day.visits, day.revenue, day.managed_visits) == (1, Decimal("800.00"), 1)
     other = DailyOutletStat.objects.get(property=world.h1, outlet=cn, day=dt.date(2026, 4, 1), period="other")
-    assert (other.visits, other.revenue, other.managed_visits) == (3, Decimal("120.00"), 2)  # 00:00, 10:00, 21:30
+    # 00:00 and 10:00 are tables served; the 21:30 refund lowers the revenue only
+    assert (other.visits, other.revenue, other.managed_visits) == (2, Decimal("120.00"), 1)
     stay = DailyOutletStat.objects.get(property=world.h1, outlet=rooms)
     assert (stay.day, stay.period, stay.room_nights) == (dt.date(2026, 4, 4), "day", 3)
     assert not DailyOutletStat.objects.filter(revenue=Decimal("9999")).exists()

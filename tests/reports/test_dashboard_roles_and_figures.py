@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
-from yingke.core.models import Outlet
+from yingke.core.models import Outlet, Property
 from yingke.core.permissions import SYSTEM
 from yingke.reports import dashboard
 from yingke.reports.models import StaleDay
@@ -120,7 +120,7 @@ def test_bad_period_is_a_message_not_a_500(filled):
 
 
 def test_parse_period():
-    prop = type("P", (), {"time_zone": "Asia/Shanghai"})()
+    prop = Property(code="X", name="X", time_zone="Asia/Shanghai")  # not saved: parsing asks no query
     period, errors = dashboard.parse_period(prop, "2026-01", "2026-03")
     assert (period.first, period.last, errors) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31), {})
     period, errors = dashboard.parse_period(prop, "2024-02-15", None)

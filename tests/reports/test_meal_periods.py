@@ -64,3 +64,16 @@ def test_only_configurers(world):
         services.set_meal_periods(world.sm, world.h1, [("x", "X", dt.time(9), dt.time(10))])
     with pytest.raises(ValidationError):
         services.set_meal_periods(world.gm, world.h1, [])
+
+
+def test_service_messages_land_on_their_row_or_on_top(world):
+    """Rows are numbered among the filled ones: a blank row in between does not shift a message."""
+    response = post(world.gm, [("lunch", "Lunch", "11:00", "14:00"), ("", "", "", ""),
+                               ("tea", "Tea", "15:00", "14:00")])
+    forms = response.context["formset"].forms
+    assert not forms[0].errors and not forms[1].errors
+    assert forms[2].errors["ends"] == ["The period must end after it starts, on the same day."]
+    response = post(world.gm, [("a", "A", "09:00", "10:00"), ("a", "B", "11:00", "12:00")])
+    assert list(response.context["formset"].non_form_errors()) == ["Each meal period needs its own code."]
+    assert "Each meal period needs its own code." in response.content.decode()
+    assert not MealPeriod.objects.exists()

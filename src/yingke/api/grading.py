@@ -15,7 +15,6 @@ exist is a 409.
 """
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -35,7 +34,17 @@ from yingke.customers.views.detail import GRADES_SHOWN, grade_override_of
 from yingke.grading import overrides, policy
 from yingke.grading.forms import EARLIEST
 from yingke.grading.models import GradeEntry, GradingRun
-from yingke.grading.views import ENTRY_ORDER, grading_properties, run_export_response, run_share
+from yingke.grading.segments import MAX_ID
+from yingke.grading.views import (
+    ENTRY_ORDER,
+    empty_counts,
+    grading_properties,
+    limit_counts,
+    run_export_response,
+    run_share,
+    team_counts,
+    team_only,
+)
 
 router = Router(tags=["grading"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -67,6 +76,8 @@ class RunOut(Schema):
     a_percent: float | None = Field(description="A customers as a share of the effective ones (%).")
     visits: int = Field(description="Visits in the window.")
     amount: Decimal = Field(description="Amount in the window (yuan).")
+    team_only: bool = Field(False, description="True for a sales manager: every count, the visits and the amount "
+                                               "are those of their team's customers, not the property's.")
 
 
 class EntryCustomer(Schema):
@@ -86,7 +97,7 @@ class EntryOut(Schema):
 
 
 class RunStart(In):
-    property: int = Field(description="Property id (one you may grade).", ge=1, le=2**63 - 1)
+    property: int = Field(description="Property id (one you may grade).", ge=1, le=MAX_ID)
     as_of: dt.date | None = Field(None, description="Default: today in the property's time zone; from 2000-01-01 "
                                                     "to today.")
 
@@ -113,30 +124,13 @@ class PolicyOut(Schema):
     changes: list[PolicyChangeOut] = Field(description="Changes, newest first (the last 30).")
 
 
-SHARE_TEXT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+SHARE_TEXT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"  # the schema's description of a text share
 
 
 def _share_in(value):
-    """A percentage as a JSON number or a decimal text ('20', '12.5'); at most two decimals. A
-    binary float within 1e-9 of a cent is that cent (0.57 arrives as 0.5700000000000001). The
-    range is the service's rule (grading.policy), with the same messages as the page."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(_("Enter a percentage from 0 to 100."))
-    if isinstance(value, str):
-        if not re.fullmatch(SHARE_TEXT, value):
-            raise ValueError(_("Enter a percentage from 0 to 100 with at most two decimals."))
-        return value
-    if isinstance(value, float):
-        exact = Decimal(repr(value))
-        if not exact.is_finite():
-            raise ValueError(_("Enter a percentage from 0 to 100."))
-        cents = round(exact, 2)
-        if abs(exact - cents) > Decimal("1e-9"):
-            raise ValueError(_("Enter a percentage from 0 to 100 with at most two decimals."))
-        return cents
-    return value
+    """A percentage as a JSON number or a decimal text ('20', '12.5'), read by the service's one
+    parser (grading.policy.parse_share: range, two decimals, the page's messages)."""
+    return None if value is None else policy.parse_share(value)
 
 
 Share = Annotated[object, BeforeValidator(_share_in), WithJsonSchema({
@@ -214,6 +208,8 @@ def _run(user, run_id: int) -> GradingRun:
 
 
 def run_out(r: GradingRun) -> dict:
+    """A run as the API shows it; its counts as they are on the object (limit_counts first for a
+    reader limited to a team)."""
     share = run_share(r)
     return {
         "id": r.pk, "property": r.property_id, "property_code": r.property.code, "as_of": r.as_of,
@@ -221,13 +217,13 @@ def run_out(r: GradingRun) -> dict:
         "started_by": owner_out(r.created_by), "started_at": r.started_at, "finished_at": r.finished_at,
         "customers": r.customers, "effective": r.effective, "a_count": r.a_count, "b_count": r.b_count,
         "c_count": r.c_count, "d_count": r.d_count, "a_percent": float(share) if share else None,
-        "visits": r.visits, "amount": r.amount,
+        "visits": r.visits, "amount": r.amount, "team_only": getattr(r, "team_only", False),
     }
 
 
 @router.get("/grading/runs", response={200: Page[RunOut], 403: ErrorOut}, summary="Grading runs",
             description="Runs of the properties whose grading you may see, newest as-of date first.")
-def list_grading_runs(request, property: int | None = Query(None, ge=1, le=2**63 - 1, description="Property id."),
+def list_grading_runs(request, property: int | None = Query(None, ge=1, le=MAX_ID, description="Property id."),
                       limit: int = LIMIT, offset: int = OFFSET):
     props = _props(request.auth)
     ids = [p.pk for p in props]
@@ -235,7 +231,20 @@ def list_grading_runs(request, property: int | None = Query(None, ge=1, le=2**63
         ids = [i for i in ids if i == property]
     runs = (GradingRun.objects.filter(property_id__in=ids).select_related("property", "created_by")
             .order_by("-as_of", "-id"))
-    return offset_page(request, runs, limit, offset, run_out)
+    user = request.auth
+    limited_ids = [p.pk for p in props if p.pk in ids and team_only(user, p)]
+    counts: dict = {}
+    if limited_ids:  # one aggregate query for the page's runs of the properties read as a team
+        counts = team_counts(user, runs.values("pk")[offset: offset + limit])
+
+    def serialize(r):
+        if r.property_id in limited_ids:
+            r.team_only = True
+            for key, value in counts.get(r.pk, empty_counts()).items():
+                setattr(r, key, value)
+        return run_out(r)
+
+    return offset_page(request, runs, limit, offset, serialize)
 
 
 @router.post("/grading/runs", response={201: RunOut, **ERRORS}, summary="Grade a property now",
@@ -243,25 +252,25 @@ def list_grading_runs(request, property: int | None = Query(None, ge=1, le=2**63
                          "synchronous (seconds). A grade set by hand stays in force. The general manager or the "
                          "administrator of the property.")
 def start_grading_run(request, payload: RunStart):
-    from yingke.grading.services import local_today, run_grading
+    from yingke.grading.services import run_grading
 
     user = request.auth
     props = {p.pk: p for p in _props(user)}
     prop = props.get(payload.property)
     if prop is None:
         raise field_error("property", _("Choose a property whose customers you may grade."))
-    today = local_today(prop)
+    today = prop.local_today()
     if payload.as_of is not None and not EARLIEST <= payload.as_of <= today:
         raise field_error("as_of", _("Choose a day from %(first)s to today.") % {"first": EARLIEST.isoformat()})
     run = run_grading(user, prop, as_of=payload.as_of, trigger=GradingRun.Trigger.API)
-    return Status(201, run_out(_run(user, run.pk)))
+    return Status(201, run_out(limit_counts(user, [_run(user, run.pk)])[0]))
 
 
 @router.get("/grading/runs/{int:run_id}", response={200: RunOut, 403: ErrorOut, 404: ErrorOut},
             summary="A grading run", description="Its parameters and counts; the administrator sees these, "
                                                  "not the customers.")
 def get_grading_run(request, run_id: int):
-    return run_out(_run(request.auth, run_id))
+    return run_out(limit_counts(request.auth, [_run(request.auth, run_id)])[0])
 
 
 def entry_out(e: GradeEntry) -> dict:

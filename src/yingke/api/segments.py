@@ -30,6 +30,7 @@ from yingke.customers.models import Module
 from yingke.customers.modules import nature_values, natures_of
 from yingke.grading import churn, segments
 from yingke.grading.models import Loss, LossReason, ModuleTarget
+from yingke.grading.segments import MAX_ID
 
 router = Router(tags=["segments"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -367,11 +368,11 @@ class LossFilters(Schema):
     state: STATE | None = Field(None, description="open (to explain), explained, won_back.")
     lost_from: Day | None = None
     lost_to: Day | None = None
-    reason: int | None = Field(None, ge=1, le=2**63 - 1, description="Reason id.")
-    owner: int | None = Field(None, ge=1, le=2**63 - 1, description="User id of the account manager at the loss.")
-    module: int | None = Field(None, ge=1, le=2**63 - 1, description="Module id.")
+    reason: int | None = Field(None, ge=1, le=MAX_ID, description="Reason id.")
+    owner: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the account manager at the loss.")
+    module: int | None = Field(None, ge=1, le=MAX_ID, description="Module id.")
     no_module: bool | None = Field(None, description="Only losses of customers without a module.")
-    customer: int | None = Field(None, ge=1, le=2**63 - 1, description="Customer id.")
+    customer: int | None = Field(None, ge=1, le=MAX_ID, description="Customer id.")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -391,7 +392,7 @@ def list_losses(request, filters: Query[LossFilters]):
 
 
 class ExplainIn(In):
-    reason: int = Field(ge=1, le=2**63 - 1, description="Id of a reason in use of the loss's property.")
+    reason: int = Field(ge=1, le=MAX_ID, description="Id of a reason in use of the loss's property.")
     note: str = Field("", max_length=churn.NOTE_MAX, pattern=NOTE,
                       description="Details; required when the reason is “other”.")
 
@@ -477,7 +478,7 @@ class ChurnParams(Schema):
 def churn_report(request, params: Query[ChurnParams]):
     user = request.auth
     prop = _report_property(user, params.property)
-    today = segments.local_today(prop)
+    today = prop.local_today()
     start, end = params.start or today.replace(day=1), params.end or today
     report = churn.churn_report(user, prop, start, end)
 

@@ -3,7 +3,7 @@ the customers of a property (R-4) through `grading.services.run_grading`, store 
 snapshot, print one summary line, and optionally write the snapshot as CSV or XLSX.
 
 Every argument is checked before anything is stored: an unknown property or user, a
-malformed date, an export file of another kind or in a folder that does not exist → a
+malformed date, a date after today in the property's time zone, an export file of another kind or in a folder that does not exist → a
 message and exit 2, nothing graded.
 """
 
@@ -87,6 +87,10 @@ def grade(args) -> int:
     require_migrated()
     prop = get_property(args.property)
     as_of = parse_as_of(args.as_of) if args.as_of else None
+    if as_of is not None and as_of > prop.local_today():
+        raise CliError(_("The as-of date %(as_of)s is after today (%(today)s in the property's time zone); "
+                         "a grading can only look back.") % {"as_of": as_of.isoformat(),
+                                                              "today": prop.local_today().isoformat()})
     export = check_export_path(args.export) if args.export else None
     # Without --user the operator of the machine grades (recorded as nobody); with it, that
     # member of staff's rights apply: they must be allowed to grade (and to export).

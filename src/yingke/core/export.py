@@ -132,8 +132,13 @@ def _rows(rows: Iterable, limit: int):
 
 
 def export_response(user, fmt: str, name: str, rows: Iterable, columns: list[Column], *,
-                    filters: dict | None = None, title: str = "", limit: int = MAX_ROWS):
+                    filters: dict | None = None, title: str = "", limit: int = MAX_ROWS, bom: bool = True,
+                    decimal_format: str | None = None):
     """Export `rows` as a CSV or XLSX download named after `name` (the list, e.g. "customers").
+
+    `bom=False` writes the CSV as plain UTF-8 (for programs rather than Excel); `decimal_format`
+    is the number format of Decimal cells in XLSX (as in `write_export_file`). The defaults keep
+    every list's export as it was.
 
     Raises PermissionDenied (403) unless `user` may export, Http404 for an unknown format.
     `filters` (JSON-serialisable) are recorded in the audit with the number of rows.
@@ -145,11 +150,11 @@ def export_response(user, fmt: str, name: str, rows: Iterable, columns: list[Col
     details = {"format": fmt, "filters": filters or {}}
     body, state = _rows(rows, limit)
     if fmt == "csv":
-        response = StreamingHttpResponse(_csv_stream(user, name, body, columns, details, state),
+        response = StreamingHttpResponse(_csv_stream(user, name, body, columns, details, state, bom),
                                          content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = content_disposition_header(True, filename)
     else:
-        tmp, written = _xlsx_file(user, body, columns, title or name)
+        tmp, written = _xlsx_file(user, body, columns, title or name, decimal_format)
         AuditEvent.record(user, "export", name, rows=written, complete=True, truncated=state["truncated"],
                           **details)
         response = FileResponse(tmp, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
@@ -210,12 +215,13 @@ def _xlsx_write(target, user, rows, columns, title: str, decimal_format: str | N
     return written
 
 
-def _csv_stream(user, name, rows, columns, details, state):
+def _csv_stream(user, name, rows, columns, details, state, bom: bool = True):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     written, complete = 0, False
     try:
-        yield "\ufeff".encode()  # the BOM: Excel then reads the file as UTF-8
+        if bom:
+            yield "\ufeff".encode()  # the BOM: Excel then reads the file as UTF-8
         writer.writerow([safe_text(str(c.label)) for c in columns])
         for row in rows:
             writer.writerow([csv_cell(c.value(row, user)) for c in columns])
@@ -236,7 +242,7 @@ def _drain(buffer: io.StringIO) -> bytes:
     return data
 
 
-def _xlsx_file(user, rows, columns, title: str):
+def _xlsx_file(user, rows, columns, title: str, decimal_format: str | None = None):
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -252,7 +258,7 @@ def _xlsx_file(user, rows, columns, title: str):
     sheet.append(header)
     written = 0
     for row in rows:
-        sheet.append([xlsx_cell(sheet, c.value(row, user)) for c in columns])
+        sheet.append([xlsx_cell(sheet, c.value(row, user), decimal_format) for c in columns])
         written += 1
     tmp = tempfile.TemporaryFile(suffix=".xlsx")
     try:

@@ -30,6 +30,7 @@ Who configures what:
 """
 
 import re
+import unicodedata
 import zoneinfo
 from functools import lru_cache
 
@@ -57,7 +58,8 @@ class Conflict(ValidationError):
 
 def clean_text(value, field: str, max_length: int, required: bool = True, errors: dict | None = None) -> str:
     """One line of text: spaces collapsed and trimmed; control characters, lone surrogates
-    and text over `max_length` are refused with a message on `field`."""
+    and text over `max_length` are refused with a message on `field`; when `required`, text
+    that is empty once format characters (Cf, e.g. U+200B) are left out is refused too."""
     own = errors is None
     errors = {} if own else errors
     text = " ".join(str(value or "").split())
@@ -65,7 +67,7 @@ def clean_text(value, field: str, max_length: int, required: bool = True, errors
         errors.setdefault(field, []).append(_("Remove the control characters or invalid symbols."))
     elif len(text) > max_length:
         errors.setdefault(field, []).append(_("Enter at most %(max)s characters.") % {"max": max_length})
-    elif required and not text:
+    elif required and not visible(text):
         errors.setdefault(field, []).append(_("This field is required."))
     if own and errors:
         raise ValidationError(errors)
@@ -78,6 +80,12 @@ def time_zones() -> frozenset[str]:
 
 
 _NOT_PLAIN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # exactly the categories Cc and Cs
+
+
+def visible(text: str) -> str:
+    """`text` without format characters (Cf: zero-width spaces and joiners, direction marks such
+    as U+202E) and spaces: empty when nothing would be seen."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
 
 
 def plain(text: str) -> bool:

@@ -6,9 +6,11 @@ Rules, as implemented (seed 000, SPEC R-4):
   time zone) satisfies D − W < d ≤ D. We turn that into two UTC instants — local midnight
   of D − W + 1 and local midnight of D + 1 — and select `start <= occurred_at < end`, an
   index range on visit_prop_time (property, occurred_at). Voided visits do not count.
-- Every non-voided visit row in the window counts in f, refunds (negative amounts)
-  included; m is the sum of the amounts, refunds negative. Effective = f ≥ 1 (a customer
-  whose only row in the window is a refund is effective). s = m / f.
+- A refund (a negative amount) is not a visit (visits/profile.py, the module report):
+  f = the non-voided rows of the window with amount ≥ 0; effective = f ≥ 1 (a customer whose
+  only rows in the window are refunds is D); m = the sum of ALL non-voided amounts of the
+  window, refunds negative (a dinner fully refunded: f = 1, m = 0); s = m / f; the
+  tie-break `last` is the latest non-refund visit of the window.
 - Money is summed in integer cents (on SQLite decimals are stored as REAL, so each amount
   is rounded to cents before summing: exact m). s is ordered by the double cents / f —
   equal rationals give equal doubles (division is correctly rounded), so ties of s are
@@ -20,7 +22,8 @@ Rules, as implemented (seed 000, SPEC R-4):
 - The rest by s desc, m desc, id asc: the first ceil(q·(n − k)) are B, others C (R-4.5).
 - Every customer of the property gets an entry; not effective → D with visits 0, amount 0,
   no standard, no ranks. `position` is the export order: A by the R-4.4 key, B and C by
-  the R-4.5 key, then D by customer code.
+  the R-4.5 key, then D by customer code in code-point order, the same on both databases
+  (PostgreSQL COLLATE "C"; SQLite's default BINARY is that order already).
 
 The snapshot is two INSERT … SELECT statements — the effective customers through one CTE
 pipeline of window functions (the same text on SQLite and PostgreSQL but for GREATEST/MAX,
@@ -33,9 +36,10 @@ SQLite 1.7 s (floor 0.7 s), PostgreSQL 1.4 s (floor 0.2 s).
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import connection
+
+from yingke.core.models import Property
 
 
 @dataclass(frozen=True)
@@ -47,13 +51,13 @@ class Window:
     end: dt.datetime  # UTC instant of local midnight after D (exclusive)
 
 
-def window_for(as_of: dt.date, days: int, time_zone: str) -> Window:
-    """The W local days ending with `as_of` as a half-open range of UTC instants."""
-    tz = ZoneInfo(time_zone)
+def window_for(as_of: dt.date, days: int, prop: "Property | str") -> Window:
+    """The W local days ending with `as_of` as a half-open range of UTC instants, in the time
+    zone of `prop` (a Property, or a time zone name) — through Property.day_start."""
+    if isinstance(prop, str):
+        prop = Property(time_zone=prop)
     first = as_of - dt.timedelta(days=days - 1)
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    return Window(as_of, days, first, start, end)
+    return Window(as_of, days, first, prop.day_start(first), prop.day_start(as_of + dt.timedelta(days=1)))
 
 
 def basis_points(percent: Decimal) -> int:
@@ -86,11 +90,13 @@ def _snapshot_sql(vendor: str) -> str:
 INSERT INTO grading_gradeentry
     (run_id, customer_id, grade, visits, amount, standard, rank_visits, rank_amount, last_visit_at, position)
 WITH agg AS (
-    SELECT v.customer_id AS cid, COUNT(*) AS f, {cents} AS mc, MAX(v.occurred_at) AS last
+    SELECT v.customer_id AS cid, SUM(CASE WHEN v.amount >= 0 THEN 1 ELSE 0 END) AS f, {cents} AS mc,
+        MAX(CASE WHEN v.amount >= 0 THEN v.occurred_at END) AS last
     FROM visits_visit v
     WHERE v.property_id = %(prop)s AND v.occurred_at >= %(start)s AND v.occurred_at < %(end)s
       AND v.voided_at IS NULL
     GROUP BY v.customer_id
+    HAVING SUM(CASE WHEN v.amount >= 0 THEN 1 ELSE 0 END) >= 1
 ), eff AS (
     SELECT a.cid, a.f, a.mc, a.last
     FROM agg a JOIN customers_customer c ON c.id = a.cid AND c.property_id = %(prop)s
@@ -132,7 +138,7 @@ _D_SQL = """
 INSERT INTO grading_gradeentry
     (run_id, customer_id, grade, visits, amount, standard, rank_visits, rank_amount, last_visit_at, position)
 SELECT %(run)s, c.id, 'D', 0, 0, NULL, NULL, NULL, NULL,
-    (SELECT COUNT(*) FROM grading_gradeentry WHERE run_id = %(run)s) + ROW_NUMBER() OVER (ORDER BY c.customer_code, c.id)
+    (SELECT COUNT(*) FROM grading_gradeentry WHERE run_id = %(run)s) + ROW_NUMBER() OVER (ORDER BY c.customer_code{collate}, c.id)
 FROM customers_customer c
 WHERE c.property_id = %(prop)s
   AND NOT EXISTS (SELECT 1 FROM grading_gradeentry e WHERE e.run_id = %(run)s AND e.customer_id = c.id)
@@ -174,7 +180,8 @@ def store_snapshot(run_id: int, property_id: int, window: Window, a_share: Decim
     }
     with connection.cursor() as cursor:
         cursor.execute(_snapshot_sql(connection.vendor), params)
-        cursor.execute(_D_SQL, {"run": run_id, "prop": property_id})
+        collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""  # SQLite: BINARY already
+        cursor.execute(_D_SQL.replace("{collate}", collate), {"run": run_id, "prop": property_id})
 
 
 def apply_grades(run_id: int, property_id: int) -> int:

@@ -17,6 +17,9 @@ HEADER = ["customer_code", "name", "grade", "visits", "amount", "standard", "ran
 SNAPSHOT_COLUMNS = [Column(label, (lambda row, user, i=i: row[i])) for i, label in enumerate(HEADER)]
 CENTS = Decimal("0.01")
 XLSX_MONEY_FORMAT = "0.00"
+# The one definition of the file's settings, for the command line (write_export_file) and the
+# page and API (export_response): CSV in UTF-8 without a BOM, XLSX money cells as 0.00.
+FILE_SETTINGS = {"bom": False, "decimal_format": XLSX_MONEY_FORMAT}
 
 
 def _money(value):
@@ -49,4 +52,4 @@ def write_snapshot_file(user, run, path, customers_qs=None) -> int:
     cells typed with the 0.00 format). Audited like every export. Returns the rows written."""
     return write_export_file(user, path, "grades", snapshot_rows(run, customers_qs), SNAPSHOT_COLUMNS,
                              filters={"run": run.pk, "property": run.property.code, "as_of": run.as_of.isoformat()},
-                             bom=False, title=export_name(run), decimal_format=XLSX_MONEY_FORMAT)
+                             title=export_name(run), **FILE_SETTINGS)

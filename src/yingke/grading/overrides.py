@@ -8,7 +8,9 @@ Rules:
   * The grade is one of A, B, C, D.
   * `Customer.grade` (the grade in force) becomes the override's grade; on removal it goes back
     to `Customer.grade_computed` (the last run's). Grading runs keep an override in force (the
-    engine reads GradeOverride), so it is never lost at the next run.
+    engine reads GradeOverride), so it is never lost at the next run; setting and removing take
+    the runs' lock (the property's GradingPolicy row) first, so a concurrent run cannot put its
+    computed grade back over a new override.
   * Every set, change and removal is a row of GradeOverride's history (simple_history) with who,
     when, the grade and the reason; a removal's row carries the reason for removing it.
 Bad input raises ValidationError with field messages and changes nothing; removing an override
@@ -25,6 +27,7 @@ from yingke.core.permissions import REGRADE
 from yingke.core.services import Conflict, clean_text
 from yingke.customers.models import GRADES, Customer
 from yingke.grading.models import GradeOverride
+from yingke.grading.services import lock_policy
 
 REASON_MAX = 200
 CHANGE_REASON_MAX = 100  # simple_history's history_change_reason column
@@ -41,6 +44,13 @@ def _grade(value, errors: dict) -> str:
     return grade
 
 
+def _lock(customer: Customer) -> None:
+    """The lock grading runs take (the property's GradingPolicy row), before the customer's row:
+    a run that is going on finishes first and one that starts later sees the override, so a run
+    never puts its computed grade back over a new override (PostgreSQL; SQLite has one writer)."""
+    lock_policy(customer.property)
+
+
 def _stamp(obj, actor, reason: str) -> None:
     obj._history_user = permissions.history_user(actor)
     obj._change_reason = reason[:CHANGE_REASON_MAX]
@@ -55,6 +65,7 @@ def set_override(actor, customer: Customer, grade, reason) -> GradeOverride:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        _lock(customer)
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         override = GradeOverride.objects.filter(customer=locked).first() or GradeOverride(customer=locked)
         override.grade, override.reason = grade, reason
@@ -77,6 +88,7 @@ def remove_override(actor, customer: Customer, reason) -> Customer:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        _lock(customer)
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         override = GradeOverride.objects.filter(customer=locked).first()
         if override is None:

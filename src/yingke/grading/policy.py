@@ -47,10 +47,15 @@ def _window(value, errors):
     return w
 
 
-def _share(value, field, errors):
+def parse_share(value) -> Decimal:
+    """A percentage p or q (a Decimal, a number, or a text such as '20', '12.5', '20%') as a
+    Decimal with two places, from 0 to 100 with at most two decimals; a binary float is read by
+    its shortest repr (0.57, not 0.5700000000000001). Raises ValueError with the message shown
+    to the user (the page, the API and this service say the same)."""
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
-        errors.setdefault(field, []).append(_("Enter a percentage from 0 to 100."))
-        return None
+        raise ValueError(_("Enter a percentage from 0 to 100."))
+    if not isinstance(value, Decimal | int | float | str):
+        raise ValueError(_("Enter a percentage from 0 to 100."))
     try:
         if isinstance(value, float):
             value = repr(value)
@@ -61,12 +66,18 @@ def _share(value, field, errors):
         if number != number.quantize(Decimal("0.01")):
             raise CellError("places")
     except (CellError, InvalidOperation, ValueError, ArithmeticError):
-        errors.setdefault(field, []).append(_("Enter a percentage from 0 to 100 with at most two decimals."))
-        return None
+        raise ValueError(_("Enter a percentage from 0 to 100 with at most two decimals.")) from None
     if not Decimal(0) <= number <= Decimal(100):
-        errors.setdefault(field, []).append(_("Enter a percentage from 0 to 100."))
-        return None
+        raise ValueError(_("Enter a percentage from 0 to 100."))
     return number.quantize(Decimal("0.01"))
+
+
+def _share(value, field, errors):
+    try:
+        return parse_share(value)
+    except ValueError as e:
+        errors.setdefault(field, []).append(str(e))
+        return None
 
 
 def _bool(value, errors):

@@ -28,7 +28,6 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -58,6 +57,15 @@ PERIODS = {
 
 # ---- modules ---------------------------------------------------------------------------
 
+MAX_ID = 2**63 - 1  # the largest row id (a signed 64-bit integer); the API's `le=` bound too
+
+
+def valid_id(pk) -> bool:
+    """Whether `pk` can be a row id (a positive 64-bit integer, not a bool): anything else is
+    simply not found, never a database error."""
+    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk <= MAX_ID
+
+
 def configurable_modules(actor, property=None):
     props = configurable_properties(actor)
     qs = Module.objects.filter(property__in=props).select_related("property").annotate(
@@ -68,7 +76,7 @@ def configurable_modules(actor, property=None):
 
 
 def configurable_module(actor, pk) -> Module:
-    module = configurable_modules(actor).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    module = configurable_modules(actor).filter(pk=pk).first() if valid_id(pk) else None
     if module is None:
         raise NotVisible
     return module
@@ -252,7 +260,7 @@ def targets_of(actor, module: Module):
 
 def readable_module(actor, pk) -> Module:
     """A module whose targets `actor` may read (CONFIGURE or REPORT on its property)."""
-    module = readable_modules(actor).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    module = readable_modules(actor).filter(pk=pk).first() if valid_id(pk) else None
     if module is None:
         raise NotVisible
     return module
@@ -260,7 +268,7 @@ def readable_module(actor, pk) -> Module:
 
 def configurable_target(actor, pk) -> ModuleTarget:
     target = None
-    if isinstance(pk, int) and 0 < pk < 2**63:
+    if valid_id(pk):
         props = configurable_properties(actor)
         target = ModuleTarget.objects.select_related("module__property").filter(
             pk=pk, module__property__in=props).first()
@@ -404,10 +412,6 @@ class Period:
         return (self.end - self.start).days + 1
 
 
-def local_today(prop: Property) -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(prop.time_zone)).date()
-
-
 def make_period(kind: str, start: dt.date | None, today: dt.date) -> Period:
     """The period of `kind` containing `start` (default: today), cut at today when in
     progress, and the previous period of the same kind (its first days of the same number
@@ -424,10 +428,6 @@ def make_period(kind: str, start: dt.date | None, today: dt.date) -> Period:
     else:
         prev_end = prev_last
     return Period(kind, first, end, last, prev_first, prev_end)
-
-
-def _instant(day: dt.date, tz) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
 
 
 def _change(now, before):
@@ -447,10 +447,9 @@ def module_report(actor, prop: Property, kind: str = "month", start: dt.date | N
                   today: dt.date | None = None) -> dict:
     """The module contribution report of `prop` (see the module docstring)."""
     permissions.require(actor, REPORT, prop)
-    period = make_period(kind, start, today or local_today(prop))
-    tz = ZoneInfo(prop.time_zone)
-    cur_from, cur_to = _instant(period.start, tz), _instant(period.end + dt.timedelta(days=1), tz)
-    prev_from, prev_to = _instant(period.previous_start, tz), _instant(period.previous_end + dt.timedelta(days=1), tz)
+    period = make_period(kind, start, today or prop.local_today())
+    cur_from, cur_to = prop.day_start(period.start), prop.day_start(period.end + dt.timedelta(days=1))
+    prev_from, prev_to = prop.day_start(period.previous_start), prop.day_start(period.previous_end + dt.timedelta(days=1))
     paid = Q(amount__gte=0)
     in_cur = Q(occurred_at__gte=cur_from, occurred_at__lt=cur_to)
     in_prev = Q(occurred_at__gte=prev_from, occurred_at__lt=prev_to)

@@ -2,7 +2,6 @@
 call it. The computation itself is in `grading.compute` (SQL, set-based)."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,11 +10,6 @@ from yingke.core import permissions
 from yingke.core.permissions import GRADE
 from yingke.grading import churn, compute
 from yingke.grading.models import GradingPolicy, GradingRun
-
-
-def local_today(property) -> dt.date:
-    """Today in the property's time zone (the default as-of date, R-4.1)."""
-    return timezone.now().astimezone(ZoneInfo(property.time_zone)).date()
 
 
 def lock_policy(property) -> GradingPolicy:
@@ -42,21 +36,25 @@ def run_grading(actor, property, as_of: dt.date | None = None,
                 trigger: str = GradingRun.Trigger.COMMAND) -> GradingRun:
     """Grade every customer of `property` as of `as_of` (default: today, local) and store
     the snapshot (R-4.6). One transaction: the run, its entries, the customers' grades (an
-    override wins over the computed grade and is kept), the churn flags, the counts.
+    override wins over the computed grade and is kept; only when this run is the newest of the
+    property by (as_of, id)), the churn flags, the counts.
     Raises PermissionDenied unless `actor` may grade the property."""
     permissions.require(actor, GRADE, property)
     if as_of is None:
-        as_of = local_today(property)
+        as_of = property.local_today()
     user = None if permissions.is_system(actor) else actor
     with transaction.atomic():
         compute.tune_transaction()
         policy = lock_policy(property)
-        window = compute.window_for(as_of, policy.window_days, property.time_zone)
+        window = compute.window_for(as_of, policy.window_days, property)
         run = GradingRun.objects.create(
             property=property, as_of=as_of, window_days=policy.window_days, a_share=policy.a_share,
             b_share=policy.b_share, trigger=trigger, created_by=user, started_at=timezone.now())
         compute.store_snapshot(run.pk, property.pk, window, policy.a_share, policy.b_share)
-        compute.apply_grades(run.pk, property.pk)
+        # Only the newest run (by as-of date, then id) sets the grades in force; a run for an
+        # older date is stored as a snapshot and changes no customer (the rule churn uses too).
+        if churn.is_newest(run):
+            compute.apply_grades(run.pk, property.pk)
         counts = compute.snapshot_counts(run.pk)
         run.a_count, run.b_count, run.c_count, run.d_count = (counts[g] for g in "ABCD")
         run.effective = run.a_count + run.b_count + run.c_count

@@ -12,12 +12,13 @@ Who sees what (core.permissions decides):
 Thin views: the rules are in grading.services (run_grading), grading.policy, grading.overrides.
 """
 
-import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,11 +29,20 @@ from yingke.core import export
 from yingke.core.forms import run_service
 from yingke.core.models import Property
 from yingke.core.pagination import InvalidCursor, Ordering, keyset_page
-from yingke.core.permissions import EXPORT, GRADE, REGRADE, REPORT, can, sees_customers
+from yingke.core.permissions import (
+    EXPORT,
+    GRADE,
+    REGRADE,
+    REPORT,
+    can,
+    report_rule,
+    sees_customers,
+    team_limited,
+)
 from yingke.customers.models import GRADES
 from yingke.customers.views.detail import grades_context, visible_customer
 from yingke.grading import overrides, policy
-from yingke.grading.export import SNAPSHOT_COLUMNS, export_name, snapshot_rows
+from yingke.grading.export import FILE_SETTINGS, SNAPSHOT_COLUMNS, export_name, snapshot_rows
 from yingke.grading.forms import GradeNowForm, OverrideForm, PolicyForm, RemoveOverrideForm
 from yingke.grading.models import GradeEntry, GradingRun
 
@@ -74,10 +84,51 @@ def _run_for(request, pk) -> GradingRun:
     return run
 
 
-def _today(prop) -> dt.date:
-    from yingke.grading.services import local_today
+# ---- the counts a reader may see --------------------------------------------------------------
 
-    return local_today(prop)
+def team_only(user, prop) -> bool:
+    """Whether `user` sees a run's counts of their team only (the sales manager, who reads the
+    grading through REPORT, limited like every report: core.permissions.team_limited and
+    report_rule). The general manager and the administrator (GRADE) see the stored counts."""
+    return team_limited(user) and not can(user, GRADE, prop)
+
+
+def team_counts(user, runs) -> dict:
+    """The counts of `runs` (runs or a queryset of their ids) over the customers `user`'s reports
+    cover (report_rule): {run id: {customers, effective, a_count … d_count, visits, amount}}, in
+    one aggregate query grouped by run and grade. Visits and amount are the team's own sums of
+    the entries (D entries hold 0)."""
+    counts: dict = {}
+    rows = (GradeEntry.objects.filter(run__in=runs).filter(report_rule(user, "customer"))
+            .values("run_id", "grade").annotate(n=Count("pk"), visits=Sum("visits"), amount=Sum("amount"))
+            .order_by())
+    for row in rows:
+        c = counts.setdefault(row["run_id"], empty_counts())
+        c[f"{row['grade'].lower()}_count"] = row["n"]
+        c["customers"] += row["n"]
+        if row["grade"] != "D":
+            c["effective"] += row["n"]
+        c["visits"] += row["visits"] or 0
+        c["amount"] += row["amount"] or Decimal("0")
+    return counts
+
+
+def empty_counts() -> dict:
+    return {"customers": 0, "effective": 0, "a_count": 0, "b_count": 0, "c_count": 0, "d_count": 0, "visits": 0,
+            "amount": Decimal("0.00")}
+
+
+def limit_counts(user, runs: list[GradingRun]) -> list[GradingRun]:
+    """`runs` with their counts replaced, for a team-only reader, by their team's (in memory only:
+    these objects are never saved); `run.team_only` tells the page."""
+    limited = [r for r in runs if team_only(user, r.property)]
+    counts = team_counts(user, [r.pk for r in limited]) if limited else {}
+    for r in runs:
+        r.team_only = r in limited
+        if r.team_only:
+            for key, value in counts.get(r.pk, empty_counts()).items():
+                setattr(r, key, value)
+    return runs
 
 
 def run_share(run) -> str:
@@ -90,12 +141,12 @@ def run_share(run) -> str:
 def _index_context(request, prop, props, grade_form=None, policy_form=None):
     user = request.user
     pol = policy.policy_of(prop)
-    runs = list(GradingRun.objects.filter(property=prop).select_related("created_by")
-                .order_by("-as_of", "-id")[:RUNS_SHOWN])
+    runs = limit_counts(user, list(GradingRun.objects.filter(property=prop).select_related("property", "created_by")
+                                   .order_by("-as_of", "-id")[:RUNS_SHOWN]))
     for r in runs:
         r.a_percent = run_share(r)
     may_grade = can(user, GRADE, prop)
-    today = _today(prop)
+    today = prop.local_today()
     return {
         "title": _("Customer grading"),
         "prop": prop,
@@ -104,6 +155,7 @@ def _index_context(request, prop, props, grade_form=None, policy_form=None):
         "policy": pol,
         "policy_changes": policy.policy_changes(pol),
         "may_grade": may_grade,
+        "team_only": team_only(user, prop),
         "grade_form": grade_form or GradeNowForm(today=today, initial={"as_of": today}),
         "policy_form": policy_form or PolicyForm.of(pol),
     }
@@ -124,7 +176,7 @@ def grade_now(request):
     prop = _chosen(request, props)
     from yingke.grading.services import run_grading
 
-    form = GradeNowForm(request.POST, today=_today(prop))
+    form = GradeNowForm(request.POST, today=prop.local_today())
     run = form.is_valid() and run_service(form, run_grading, request.user, prop, as_of=form.cleaned_data["as_of"],
                                           trigger=GradingRun.Trigger.WEB)
     if run:
@@ -168,6 +220,7 @@ def _entries(user, run, grade=""):
 def run_detail(request, pk):
     run = _run_for(request, pk)
     user = request.user
+    limit_counts(user, [run])
     grade = _grade_filter(request)
     sees_rows = sees_customers(user)  # an administrator sees the counts only
     page, cursor_invalid = None, False
@@ -185,6 +238,7 @@ def run_detail(request, pk):
     return render(request, "grading/run.html", {
         "title": _("Grading run"),
         "run": run,
+        "team_only": run.team_only,
         "a_percent": run_share(run),
         "page": page,
         "grade": grade,
@@ -213,7 +267,7 @@ def run_export_response(user, run, fmt, grade=""):
     if not sees_customers(user):  # an administrator: counts only, never the rows
         raise PermissionDenied(_("Your role may not export customer data."))
     return export.export_response(user, fmt, export_name(run), _export_rows(user, run, grade), SNAPSHOT_COLUMNS,
-                                  filters={"run": run.pk, "grade": grade}, title=_("Grades"))
+                                  filters={"run": run.pk, "grade": grade}, title=_("Grades"), **FILE_SETTINGS)
 
 
 @login_required

@@ -373,7 +373,7 @@ def _churn(request):
         return form, None, 422
     data = form.cleaned_data if form.is_bound else {}
     prop = churn.report_property(request.user, pk=data["property"].pk if data.get("property") else None)
-    today = segments.local_today(prop)
+    today = prop.local_today()
     start = data.get("start") or today.replace(day=1)
     end = data.get("end") or today
     if end < start:

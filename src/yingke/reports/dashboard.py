@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -91,13 +91,15 @@ def add_months(first: dt.date, n: int) -> dt.date:
 
 
 def default_period(prop: Property) -> Period:
-    this = aggregates.today(prop).replace(day=1)
+    this = prop.local_today().replace(day=1)
     return Period(add_months(this, -11), month_end(this))
 
 
 def parse_month(text: str | None) -> dt.date | None:
     text = (text or "").strip()
     try:
+        if not text.isascii():  # strptime would read full-width and other Unicode digits
+            raise ValueError
         if len(text) == 7:
             value = dt.datetime.strptime(text, "%Y-%m").date()
         elif len(text) == 10:
@@ -133,7 +135,7 @@ def parse_period(prop: Property, first: str | None, last: str | None) -> tuple[P
 
 def quick_periods(prop: Property) -> list[tuple[str, Period]]:
     """The period chooser's shortcuts: month, quarter, year, last 12 months."""
-    today = aggregates.today(prop)
+    today = prop.local_today()
     this = today.replace(day=1)
     q = this.replace(month=(this.month - 1) // 3 * 3 + 1)
     year = this.replace(month=1)
@@ -247,9 +249,10 @@ def _migration(actor, prop, choices, runs, from_run, to_run, limited) -> dict:
     matrix = {f: {t: 0 for t in GRADES} for f in GRADES + ["new"]}
     if to_id and from_id:
         key = f"reports:migration:{from_id}:{to_id}:{actor.pk if limited else 'all'}"
+        team = _team_fingerprint(actor) if limited else None
         found = cached(key)
-        pairs = found[2]["pairs"] if found else None
-        if pairs is None:  # snapshots never change: the pairs are kept
+        pairs = found[2]["pairs"] if found and found[2].get("team") == team else None
+        if pairs is None:  # snapshots never change: the pairs are kept (a team's while its files stay)
             qs = GradeEntry.objects.filter(run_id=to_id)
             if limited:
                 qs = qs.filter(report_rule(actor, "customer"))
@@ -262,11 +265,21 @@ def _migration(actor, prop, choices, runs, from_run, to_run, limited) -> dict:
                 if new:
                     matched.append((None, t, new))
             pairs = [list(p) for p in matched]
-            store(key, 0, {"pairs": pairs})
+            store(key, 0, {"pairs": pairs, "team": team})
         for f, t, n in pairs:
             matrix[f or "new"][t] += n
     rows = [{"from": f, **{t: matrix[f][t] for t in GRADES}, "total": sum(matrix[f].values())} for f in matrix]
     return {"from_run": by_id.get(from_id), "to_run": by_id.get(to_id), "rows": rows}
+
+
+def _team_fingerprint(actor) -> str:
+    """Changes when the files of `actor`'s team change: a file given to or taken from the team
+    (or a member joining or leaving it) changes the count or the sum of the ids, an edit of a
+    file its last update."""
+    from yingke.customers.models import Customer
+
+    t = Customer.objects.filter(report_rule(actor)).aggregate(n=Count("id"), ids=Sum("id"), at=Max("updated_at"))
+    return f"{t['n']}:{t['ids'] or 0}:{t['at'].isoformat() if t['at'] else '-'}"
 
 
 def _occupancy(prop, period, days) -> dict:
@@ -324,7 +337,7 @@ def _monthly(actor, prop, period, limited) -> dict:
               .order_by().annotate(m=TruncMonth("day")).values("m")
               .annotate(visits=Sum("visits"), covers=Sum("covers"), revenue=Sum("revenue")))
         found = {(r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]): r for r in qs}
-    this_month = aggregates.today(prop).replace(day=1)
+    this_month = prop.local_today().replace(day=1)
     rows, month = [], period.first
     while month <= period.last:
         r = found.get(month, {})
@@ -430,7 +443,7 @@ def dashboard(actor, prop: Property, period: Period, from_run: int | None = None
               refresh: bool = True) -> dict:
     require(actor, REPORT, prop)
     limited = team_limited(actor)
-    today = aggregates.today(prop)
+    today = prop.local_today()
     stale = 0
     if refresh and period.first <= today:
         _done, stale = aggregates.refresh_stale(prop, period.first, min(period.last, today),

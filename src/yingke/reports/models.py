@@ -128,6 +128,9 @@ class RunGradeStat(models.Model):
     customers = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "owner", "grade"], name="reports_rungradestat_once")]
+
     def __str__(self):
         return f"{self.run_id} {self.owner_id} {self.grade}"
 

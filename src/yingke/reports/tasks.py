@@ -74,7 +74,7 @@ def refresh_all(extra_days: int = 0) -> int:
     done = 0
     for prop in Property.objects.all():
         if extra_days:
-            today = aggregates.today(prop)
+            today = prop.local_today()
             days = [today - dt.timedelta(n) for n in range(extra_days)]
             StaleDay.objects.bulk_create([StaleDay(property=prop, day=d) for d in days], ignore_conflicts=True)
         if StaleDay.objects.filter(property=prop).exists():

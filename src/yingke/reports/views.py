@@ -5,7 +5,7 @@ figures limited to the team's files)."""
 from django import forms
 from django.contrib import messages as messages_framework
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yingke.core import export
+from yingke.core.forms import run_service
 from yingke.core.permissions import CONFIGURE, can, require
 from yingke.reports import aggregates, charts, dashboard, services
 from yingke.reports.tables import TABLES, rows_of
@@ -76,6 +77,28 @@ class MealPeriodForm(forms.Form):
 MealPeriodFormSet = forms.formset_factory(MealPeriodForm, extra=0, max_num=6, absolute_max=6)
 
 
+class _RowErrors:
+    """The meal period formset as run_service's form: the service names a row's field
+    "<n>.<field>" (n counts the filled rows); such a message goes to that row's form, any other
+    to the top of the formset."""
+
+    class _Every:
+        def __contains__(self, name):
+            return True
+
+    fields = _Every()  # add_service_errors keeps every key; add_error sorts them
+
+    def __init__(self, formset, filled):
+        self.formset, self.filled = formset, filled
+
+    def add_error(self, field, message):
+        index, _dot, name = (field or "").partition(".")
+        if index.isdigit() and int(index) < len(self.filled) and name in self.filled[int(index)].fields:
+            self.filled[int(index)].add_error(name, message)
+        else:
+            self.formset._non_form_errors = self.formset.non_form_errors() + self.formset.error_class([message])
+
+
 @login_required
 def meal_periods(request):
     """The meal periods of a property (general manager / administrator: CONFIGURE)."""
@@ -86,20 +109,11 @@ def meal_periods(request):
     if request.method == "POST":
         formset = MealPeriodFormSet(request.POST, initial=initial)
         if formset.is_valid():
+            filled = [f for f in formset.forms if any(f.cleaned_data.values())]
             rows = [(f.cleaned_data.get("code"), f.cleaned_data.get("name"), f.cleaned_data.get("starts"),
-                     f.cleaned_data.get("ends")) for f in formset.forms if any(f.cleaned_data.values())]
-            try:
-                services.set_meal_periods(request.user, prop, rows)
-            except ValidationError as exc:
-                filled = [f for f in formset.forms if any(f.cleaned_data.values())]
-                for key, messages in exc.message_dict.items():
-                    index, _dot, field = key.partition(".")
-                    if index.isdigit() and field and int(index) < len(filled):
-                        for m in messages:
-                            filled[int(index)].add_error(field, m)
-                    else:
-                        formset._non_form_errors = formset.error_class(messages)
-            else:
+                     f.cleaned_data.get("ends")) for f in filled]
+            saved = run_service(_RowErrors(formset, filled), services.set_meal_periods, request.user, prop, rows)
+            if saved is not None:
                 messages_framework.success(request, _("Meal periods saved; the dashboard is being recomputed."))
                 return redirect(f"{reverse('reports:meal_periods')}?property={prop.code}")
     else:

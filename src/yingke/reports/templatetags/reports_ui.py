@@ -9,10 +9,14 @@ from yingke.core import permissions
 register = template.Library()
 
 
+def _number(value) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
 @register.filter
 def share(value):
-    """0.4531 → "45.3 %"; None → "—"."""
-    if value is None:
+    """0.4531 → "45.3 %"; None (or anything not a number, e.g. a missing figure) → "—"."""
+    if not _number(value):
         return "—"
     return f"{value * 100:.1f} %"
 
@@ -34,8 +38,8 @@ def count(value):
 
 @register.filter
 def at_least(value, line):
-    """CSS modifier: whether a share reaches its line."""
-    if value is None:
+    """CSS modifier: whether a share reaches its line; "" for no figure (None, "", …)."""
+    if not _number(value) or not _number(line):
         return ""
     return "is-good" if value >= line else "is-low"
 
