@@ -9,28 +9,16 @@ import io
 
 import openpyxl
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from tests.conftest import EXPECTED, make_customer
-from tests.grading.test_grading_pages_helpers import make_run
+from tests.grading.test_grading_pages_helpers import client_for, make_run
 from yingke.customers.models import Customer
 from yingke.grading.models import GradingRun
 
 COLUMNS = ["customer_code", "name", "grade", "visits", "amount", "standard", "rank_visits", "rank_amount"]
 LOOKERS = {"gm", "sm", "admin"}
-
-
-def client_for(user):
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def run(world):
-    return make_run(world.h1, user=world.gm)
 
 
 @pytest.mark.parametrize("role", ["gm", "sm", "admin", "am1", "desk", "sup", "gm2", "am_h2"])

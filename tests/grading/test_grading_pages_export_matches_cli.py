@@ -4,25 +4,12 @@ BOM whose first line is exactly the eight column names, XLSX money cells formatt
 import io
 
 import openpyxl
-import pytest
-from django.test import Client
 from django.urls import reverse
 
-from tests.grading.test_grading_pages_helpers import make_run
+from tests.grading.test_grading_pages_helpers import client_for
 from yingke.grading.export import write_snapshot_file
 
 HEADER = b"customer_code,name,grade,visits,amount,standard,rank_visits,rank_amount\r\n"
-
-
-def client_for(user):
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def run(world):
-    return make_run(world.h1, user=world.gm)
 
 
 def test_web_csv_has_no_bom_and_the_exact_header(world, run):

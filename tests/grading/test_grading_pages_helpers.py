@@ -3,6 +3,8 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.test import Client
+
 from yingke.customers.models import Customer
 from yingke.grading.models import GradeEntry, GradingRun
 
@@ -41,3 +43,10 @@ def _has_override(c) -> bool:
     from yingke.grading.models import GradeOverride
 
     return GradeOverride.objects.filter(customer_id=c.pk).exists()
+
+
+def client_for(user):
+    """A test client logged in as `user`."""
+    c = Client()
+    c.force_login(user)
+    return c

@@ -6,11 +6,10 @@ administrator keep the run's stored counts."""
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import make_customer
-from tests.grading.test_grading_pages_helpers import make_run
+from tests.grading.test_grading_pages_helpers import client_for, make_run
 from yingke.core.permissions import report_rule
 from yingke.grading.models import GradeEntry
 
@@ -19,17 +18,6 @@ from yingke.grading.models import GradeEntry
 TEAM = {"customers": 2, "effective": 2, "a_count": 1, "b_count": 1, "c_count": 0, "d_count": 0, "visits": 6,
         "amount": Decimal("1800.00")}
 PROPERTY = {"customers": 4, "effective": 3, "a_count": 1, "b_count": 1, "c_count": 1, "d_count": 1}
-
-
-def client_for(user):
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def run(world):
-    return make_run(world.h1, user=world.gm)
 
 
 def team_of_entries(user, run) -> dict:
