@@ -30,11 +30,11 @@ from yingke.api.schemas import In, OwnerOut, owner_out
 from yingke.core.export import XLSX_TYPE
 from yingke.core.models import Property
 from yingke.core.permissions import sees_customers
+from yingke.core.services import MAX_ID
 from yingke.customers.views.detail import GRADES_SHOWN, grade_override_of
 from yingke.grading import overrides, policy
 from yingke.grading.forms import EARLIEST
 from yingke.grading.models import GradeEntry, GradingRun
-from yingke.grading.segments import MAX_ID
 from yingke.grading.views import (
     ENTRY_ORDER,
     empty_counts,

@@ -26,11 +26,11 @@ from yingke.core import permissions
 from yingke.core import services as config_services
 from yingke.core.models import Property, User
 from yingke.core.permissions import NotVisible
+from yingke.core.services import MAX_ID
 from yingke.customers.models import Module
 from yingke.customers.modules import nature_values, natures_of
 from yingke.grading import churn, segments
 from yingke.grading.models import Loss, LossReason, ModuleTarget
-from yingke.grading.segments import MAX_ID
 
 router = Router(tags=["segments"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

@@ -56,6 +56,15 @@ class Conflict(ValidationError):
 
 # ---- input ------------------------------------------------------------------------------
 
+MAX_ID = 2**63 - 1  # the largest row id (a signed 64-bit integer); the API's `le=` bound too
+
+
+def valid_id(pk) -> bool:
+    """Whether `pk` can be a row id (a positive 64-bit integer, not a bool): anything else is
+    simply not found, never a database error."""
+    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk <= MAX_ID
+
+
 def clean_text(value, field: str, max_length: int, required: bool = True, errors: dict | None = None) -> str:
     """One line of text: spaces collapsed and trimmed; control characters, lone surrogates
     and text over `max_length` are refused with a message on `field`; when `required`, text
@@ -144,7 +153,7 @@ def configurable_property(actor, pk=None, code=None) -> Property:
             raise NotVisible
         prop = qs.filter(code=code).first() or qs.filter(code__iexact=code).first()
     else:
-        prop = qs.filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+        prop = qs.filter(pk=pk).first() if valid_id(pk) else None
     if prop is None:
         raise NotVisible
     return prop
@@ -218,7 +227,7 @@ def configurable_outlets(actor):
 
 
 def configurable_outlet(actor, pk) -> Outlet:
-    outlet = configurable_outlets(actor).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    outlet = configurable_outlets(actor).filter(pk=pk).first() if valid_id(pk) else None
     if outlet is None:
         raise NotVisible
     return outlet
@@ -305,7 +314,7 @@ def configurable_staff(actor):
 
 
 def configurable_member(actor, pk) -> User:
-    user = configurable_staff(actor).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    user = configurable_staff(actor).filter(pk=pk).first() if valid_id(pk) else None
     if user is None:
         raise NotVisible
     return user

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 from yingke.core import permissions
 from yingke.core.models import AuditEvent, Property
 from yingke.core.permissions import CONFIGURE, NotVisible
-from yingke.core.services import Conflict, clean_text, configurable_properties
+from yingke.core.services import Conflict, clean_text, configurable_properties, valid_id
 from yingke.customers.models import Customer, Tag
 from yingke.customers.pinyin import clean_name
 
@@ -40,7 +40,7 @@ def configurable_tags(actor):
 
 
 def configurable_tag(actor, pk) -> Tag:
-    tag = configurable_tags(actor).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    tag = configurable_tags(actor).filter(pk=pk).first() if valid_id(pk) else None
     if tag is None:
         raise NotVisible
     return tag

@@ -40,7 +40,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from yingke.core import permissions
 from yingke.core.models import AuditEvent, Property
 from yingke.core.permissions import CONFIGURE, EDIT, REPORT, NotVisible
-from yingke.core.services import Conflict, clean_text, configurable_properties, plain
+from yingke.core.services import Conflict, clean_text, configurable_properties, plain, valid_id, visible
 from yingke.grading.models import GradeEntry, GradingPolicy, GradingRun, Loss, LossReason
 
 EFFECTIVE = ("A", "B", "C")
@@ -156,7 +156,7 @@ def filter_losses(qs, *, state=None, start=None, end=None, reason=None, owner=No
 
 
 def visible_loss(user, pk) -> Loss:
-    loss = visible_losses(user).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    loss = visible_losses(user).filter(pk=pk).first() if valid_id(pk) else None
     if loss is None:
         raise NotVisible
     return loss
@@ -189,17 +189,13 @@ def explain_loss(actor, loss: Loss, reason, note: str = "") -> Loss:
         raise NotVisible
     permissions.require(actor, EDIT, loss.customer)
     errors: dict = {}
-    if isinstance(reason, int) and not isinstance(reason, bool):
-        reason = LossReason.objects.filter(pk=reason).first() if 0 < reason < 2**63 else None
+    if isinstance(reason, int):
+        reason = LossReason.objects.filter(pk=reason).first() if valid_id(reason) else None
     if not isinstance(reason, LossReason) or reason.property_id != loss.property_id or not reason.is_active:
         errors["reason"] = [_("Choose one of this property's reasons.")]
         reason = None
-    text = " ".join(str(note or "").split())
-    if not plain(text):
-        errors["note"] = [_("Remove the control characters or invalid symbols.")]
-    elif len(text) > NOTE_MAX:
-        errors["note"] = [_("Enter at most %(max)s characters.") % {"max": NOTE_MAX}]
-    elif reason is not None and reason.code == OTHER and not text:
+    text = clean_text(note, "note", NOTE_MAX, required=False, errors=errors)
+    if "note" not in errors and reason is not None and reason.code == OTHER and not visible(text):
         errors["note"] = [_("Describe the reason when it is “other”.")]
     if errors:
         raise ValidationError(errors)
@@ -228,7 +224,7 @@ def configurable_reasons(actor, property=None):
 
 
 def configurable_reason(actor, pk) -> LossReason:
-    reason = configurable_reasons(actor).filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+    reason = configurable_reasons(actor).filter(pk=pk).first() if valid_id(pk) else None
     if reason is None:
         raise NotVisible
     return reason

@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 from yingke.core import permissions
 from yingke.core.models import AuditEvent, Property
 from yingke.core.permissions import CONFIGURE, REPORT, NotVisible
-from yingke.core.services import Conflict, _code, clean_text, configurable_properties
+from yingke.core.services import MAX_ID, Conflict, _code, clean_text, configurable_properties, valid_id  # noqa: F401 - MAX_ID, valid_id re-exported
 from yingke.customers.models import Customer, Module
 from yingke.customers.modules import nature_values
 from yingke.grading.models import Loss, ModuleTarget
@@ -56,15 +56,6 @@ PERIODS = {
 
 
 # ---- modules ---------------------------------------------------------------------------
-
-MAX_ID = 2**63 - 1  # the largest row id (a signed 64-bit integer); the API's `le=` bound too
-
-
-def valid_id(pk) -> bool:
-    """Whether `pk` can be a row id (a positive 64-bit integer, not a bool): anything else is
-    simply not found, never a database error."""
-    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk <= MAX_ID
-
 
 def configurable_modules(actor, property=None):
     props = configurable_properties(actor)
