@@ -76,7 +76,10 @@ def test_run_jobs_once_runs_what_is_queued_and_exits(site):
     assert proc.returncode == 0, proc.output
     assert state(site, run_id)[:3] == ("done", 2, 1)
     assert f"import #{run_id}" in proc.stdout and "created 2" in proc.stdout
-    assert re.search(r"Ran [12] jobs?\.", proc.stdout)  # 2 at a five-minute mark: the periodic check too
+    # The import, plus the periodic jobs due at this minute (housekeeping every five minutes, report
+    # figures every ten, nightly grading checks every fifteen).
+    ran = re.search(r"Ran (\d+) jobs?\.", proc.stdout)
+    assert ran and 1 <= int(ran.group(1)) <= 5, proc.stdout
     again = site("run-jobs", "--once", lang="en")
     assert again.returncode == 0 and "import #" not in again.stdout
     assert "No job was due" in again.stdout or "Ran 1 job." in again.stdout
