@@ -82,7 +82,8 @@ def test_run_jobs_once_runs_what_is_queued_and_exits(site):
     assert ran and 1 <= int(ran.group(1)) <= 5, proc.stdout
     again = site("run-jobs", "--once", lang="en")
     assert again.returncode == 0 and "import #" not in again.stdout
-    assert "No job was due" in again.stdout or "Ran 1 job." in again.stdout
+    # Only periodic jobs again, if this minute is a mark of theirs.
+    assert "No job was due" in again.stdout or re.fullmatch(r"Ran [1-4] jobs?\.\n", again.stdout), again.stdout
 
 
 def _worker_finishes_a_queued_import(site, env=None):
