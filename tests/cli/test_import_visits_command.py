@@ -132,7 +132,7 @@ def test_kill_9_half_way_then_the_same_command_finishes_the_job(cli, tmp_path):
 
 def test_ctrl_c_leaves_the_run_interrupted_and_says_how_to_finish(cli, tmp_path):
     setup(cli, tmp_path)
-    path = visits_file(tmp_path / "big.csv", 60_000)
+    path = visits_file(tmp_path / "big.csv", 240_000)  # long enough that Ctrl-C lands mid-import
     env = dict(cli.env(), LANG="en_US.UTF-8")
     proc = subprocess.Popen([str(YINGKE), "import", "visits", str(path), "--property", "H1"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
