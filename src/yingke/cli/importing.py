@@ -133,6 +133,8 @@ def run_import_command(args, kind: str) -> int:
                 say(describe_problem(run.file_name, result, problem), err=True)
 
     previous = signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C interrupts even when the parent started us with SIGINT ignored (e.g. a test runner).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         execute_run(run, actor=actor, on_progress=on_progress, on_result=on_result)
     except KeyboardInterrupt:
@@ -144,6 +146,7 @@ def run_import_command(args, kind: str) -> int:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         bar.clear()
     if run.state == ImportRun.State.FAILED:
         raise CliError(run.message)
