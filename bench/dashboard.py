@@ -184,10 +184,11 @@ def measure() -> dict:
     RunGradeStat.objects.all().delete()
     cold = timed(gm, "/reports/")  # first view ever: snapshot summaries, Pareto and migration computed
     page = [timed(gm, "/reports/") for _ in range(REQUESTS)]
-    uncached = []
+    uncached, panel = [], []
     for _ in range(5):
-        forget()  # the Pareto and the migration computed on every view (no job has warmed them)
+        forget()  # nothing kept for the period: the migration computed, the Pareto left to its panel
         uncached.append(timed(gm, "/reports/"))
+        panel.append(timed(gm, "/reports/pareto/"))  # the panel the page then loads: Pareto computed
     team = [timed(sm, "/reports/") for _ in range(REQUESTS)]
     floor = [timed(anon, "/login/") for _ in range(REQUESTS)]
     count = []
@@ -195,7 +196,7 @@ def measure() -> dict:
                                     execute(sql, params, many, context)):
         timed(gm, "/reports/")
     result = {"visits": VISITS, "customers": CUSTOMERS, "requests": REQUESTS, "cold_ms": round(cold, 1),
-              "gm_ms": stats(page), "gm_uncached_ms": stats(uncached), "sm_ms": stats(team),
+              "gm_ms": stats(page), "gm_uncached_ms": stats(uncached), "pareto_panel_ms": stats(panel), "sm_ms": stats(team),
               "floor_login_ms": stats(floor), "queries": len(count)}
     result["ratio_p50"] = round(result["gm_ms"]["p50"] / max(result["floor_login_ms"]["p50"], 0.1), 1)
     return result

@@ -83,7 +83,7 @@ MATRIX = {
         "api:list_staff", "api:create_staff", "api:update_staff", "api:reset_staff_password",
         "api:list_tags", "api:create_tag", "api:update_tag", "api:delete_tag", "api:merge_tag",
         # management reports: aggregates only, team-limited for sales managers (tests/reports/)
-        "reports:dashboard", "reports:export", "reports:meal_periods", "api:get_dashboard",
+        "reports:dashboard", "reports:pareto", "reports:export", "reports:meal_periods", "api:get_dashboard",
         "api:export_dashboard_table",
         # grading runs, parameters, modules, targets, reasons and the module/churn reports: counts and
         # configuration, customers only as aggregates (who may: tests/grading/test_*_by_role*.py,

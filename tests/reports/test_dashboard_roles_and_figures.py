@@ -108,7 +108,7 @@ def test_page_shows_the_team_limit_and_hides_property_figures(filled):
         sm = client_for(filled.sm).get("/reports/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="chart-occupancy"' in gm and 'id="chart-managed"' in gm
     assert 'id="chart-occupancy"' not in sm and 'id="chart-managed"' not in sm
-    assert 'id="chart-pareto"' in sm
+    assert 'id="chart-monthly"' in sm
 
 
 def test_bad_period_is_a_message_not_a_500(filled):

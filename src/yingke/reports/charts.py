@@ -114,4 +114,5 @@ BUILDERS = {"effective": effective, "occupancy": occupancy, "managed": managed, 
 
 
 def options(data: dict) -> dict:
-    return {name: build(data) for name, build in BUILDERS.items() if data.get(name) is not None}
+    return {name: build(data) for name, build in BUILDERS.items()
+            if data.get(name) is not None and not data[name].get("pending")}

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -361,10 +361,11 @@ def _pareto_key(prop, period, scope) -> str:
     return f"reports:pareto:{prop.pk}:{period.first:%Y%m}:{period.last:%Y%m}:{scope}"
 
 
-def _pareto(actor, prop, period, limited) -> dict:
+def _pareto(actor, prop, period, limited, inline=True) -> dict:
     """Served from ReportCache when computed on the current aggregates; else, when a result of
     at most PARETO_SECONDS ago exists, that one (marked `lagging`) while the job recomputes it;
-    else computed now."""
+    else computed now — or, when not `inline` (the page: it then loads the panel on its own,
+    see `pareto_panel`), `{"pending": True}` while the job computes it."""
     scope = actor.pk if limited else "all"
     key, now_version = _pareto_key(prop, period, scope), aggregates.version(prop)
     found = cached(key)
@@ -379,7 +380,18 @@ def _pareto(actor, prop, period, limited) -> dict:
             transaction.on_commit(lambda: warm_pareto(prop.pk, f"{period.first:%Y-%m}", f"{period.last:%Y-%m}",
                                                       actor.pk if limited else None))
             return {**result, "lagging": True}
+    if not inline:
+        return {"pending": True}
     return pareto_now(actor, prop, period, limited, now_version)
+
+
+def pareto_panel(actor, prop: Property, period: Period) -> dict:
+    """The Pareto alone (the page's panel loaded after the page, and the API's), computed now
+    when no usable result is kept."""
+    require(actor, REPORT, prop)
+    _refreshed(prop, period)
+    return {"property": prop.code, "from": period.key[0], "to": period.key[1],
+            "pareto": _pareto(actor, prop, period, team_limited(actor))}
 
 
 def _pareto_loaded(payload: dict, computed_at) -> dict:
@@ -388,32 +400,55 @@ def _pareto_loaded(payload: dict, computed_at) -> dict:
 
 
 def pareto_now(actor, prop, period, limited, now_version) -> dict:
+    payload = pareto_figures(actor, prop, period, limited)
+    store(_pareto_key(prop, period, actor.pk if limited else "all"), now_version, payload)
+    return _pareto_loaded(payload, timezone.now())
+
+
+def pareto_figures(actor, prop, period, limited) -> dict:
+    """The Pareto of the period, ranked in the database: customers by revenue (positive only,
+    exact in cents, descending; equal revenues in customer order); only the rows that mark a
+    percentile come back. The point of p % is the smallest number of customers that is at
+    least p % of them (ceil(n·p/100)); the decile rows likewise; customers_80 is the smallest
+    number whose revenue reaches 80 % of the total."""
     qs = CustomerMonthStat.objects.filter(property=prop, month__gte=period.first, month__lte=period.last)
     if limited:
         qs = qs.filter(report_rule(actor))
-    values = sorted((money(v) for v in qs.order_by().values("customer_id").annotate(r=Sum("revenue"))
-                     .values_list("r", flat=True) if v and v > 0), reverse=True)
-    n, total = len(values), sum(values, Decimal("0"))
+    grouped, params = (qs.order_by().values("customer_id").annotate(r=Sum("revenue")).filter(r__gt=0)
+                       .values_list("customer_id", "r").query.sql_with_params())
+    # Integer arithmetic throughout: the percentile test is floor(100·i/n) > floor(100·(i−1)/n),
+    # the 80 % row the first whose running total reaches 8·total/10 (all in cents).
+    sql = f"""
+SELECT i, run, n, total FROM (
+  SELECT i, run, n, total, run - c AS before FROM (
+    SELECT c, ROW_NUMBER() OVER w AS i, SUM(c) OVER w AS run, COUNT(*) OVER () AS n, SUM(c) OVER () AS total
+    FROM (SELECT g.customer_id AS customer, CAST(ROUND(g.r * 100) AS BIGINT) AS c FROM ({grouped}) g) cents
+    WINDOW w AS (ORDER BY c DESC, customer ROWS UNBOUNDED PRECEDING)
+  ) ranked
+) s
+WHERE (100 * i) / n > (100 * (i - 1)) / n OR (10 * run >= 8 * total AND 10 * before < 8 * total)
+ORDER BY i"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    n = found[0][2] if found else 0
+    total_cents = int(found[0][3]) if found else 0
     points, rows, k80 = [[0.0, 0.0]], [], None
-    if n and total > 0:
-        running = Decimal("0")
-        marks = {max(1, round(n * p / 100)): p for p in range(1, 101)}
-        deciles = {max(1, round(n * p / 10)): p * 10 for p in range(1, 11)}
-        line = total * Decimal(str(PARETO_LINE))
-        for i, v in enumerate(values, start=1):
-            running += v
-            if k80 is None and running >= line:
-                k80 = i
-            if i in marks:
-                points.append([round(i / n, 4), ratio(running, total)])
-            if i in deciles:
-                rows.append({"customers_pct": deciles[i], "customers": i, "revenue": running,
-                             "revenue_share": ratio(running, total)})
-    payload = {"customers": n, "total": str(total), "customers_80": k80,
-               "share_80": ratio(k80, n) if k80 else None, "points": points, "line": PARETO_LINE,
-               "rows": [{**r, "revenue": str(r["revenue"])} for r in rows]}
-    store(_pareto_key(prop, period, actor.pk if limited else "all"), now_version, payload)
-    return _pareto_loaded(payload, timezone.now())
+    for i, run, _n, _t in found:
+        run = int(run)
+        if k80 is None and 10 * run >= 8 * total_cents:
+            k80 = i
+        if (100 * i) // n > (100 * (i - 1)) // n:
+            points.append([round(i / n, 4), ratio(run, total_cents)])
+        if (10 * i) // n > (10 * (i - 1)) // n:
+            rows.append({"customers_pct": (10 * i) // n * 10, "customers": i, "revenue": str(cents(run)),
+                         "revenue_share": ratio(run, total_cents)})
+    return {"customers": n, "total": str(cents(total_cents)), "customers_80": k80,
+            "share_80": ratio(k80, n) if k80 else None, "points": points, "line": PARETO_LINE, "rows": rows}
+
+
+def cents(value: int) -> Decimal:
+    return (Decimal(value) / 100).quantize(CENT)
 
 
 # -- the whole dashboard ----------------------------------------------------------------
@@ -439,19 +474,27 @@ def property_for(user, code: str | None) -> tuple[Property, list[Property]]:
     return props[0], props
 
 
+def _refreshed(prop, period) -> int:
+    """Refresh up to VIEW_REFRESH_DAYS stale days of the period (the job does the rest):
+    the days still stale."""
+    today = prop.local_today()
+    if period.first > today:
+        return 0
+    _done, stale = aggregates.refresh_stale(prop, period.first, min(period.last, today),
+                                            limit=aggregates.VIEW_REFRESH_DAYS)
+    if stale:
+        from yingke.reports.tasks import refresh_property
+
+        refresh_property(prop.pk)
+    return stale
+
+
 def dashboard(actor, prop: Property, period: Period, from_run: int | None = None, to_run: int | None = None,
-              refresh: bool = True) -> dict:
+              refresh: bool = True, inline_pareto: bool = True) -> dict:
     require(actor, REPORT, prop)
     limited = team_limited(actor)
     today = prop.local_today()
-    stale = 0
-    if refresh and period.first <= today:
-        _done, stale = aggregates.refresh_stale(prop, period.first, min(period.last, today),
-                                                limit=aggregates.VIEW_REFRESH_DAYS)
-        if stale:
-            from yingke.reports.tasks import refresh_property
-
-            refresh_property(prop.pk)
+    stale = _refreshed(prop, period) if refresh else 0
     days = max(0, (min(period.last, today) - period.first).days + 1)
     runs = _runs(prop, period)
     choices = run_choices(prop)
@@ -462,7 +505,7 @@ def dashboard(actor, prop: Property, period: Period, from_run: int | None = None
         "grades": _grades(actor, [dict(r) for r in runs], limited),
         "migration": _migration(actor, prop, choices, runs, from_run, to_run, limited),
         "monthly": _monthly(actor, prop, period, limited),
-        "pareto": _pareto(actor, prop, period, limited),
+        "pareto": _pareto(actor, prop, period, limited, inline_pareto),
         "occupancy": None if limited else _occupancy(prop, period, days),
         "managed": None if limited else _managed(prop, period),
         "runs": choices,

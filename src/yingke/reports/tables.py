@@ -76,4 +76,4 @@ TABLES = {
 def rows_of(data: dict, name: str) -> list[dict] | None:
     """The rows of table `name` in the dashboard data, or None when the reader may not see it."""
     section = data.get(TABLES[name][1])
-    return None if section is None else section["rows"]
+    return None if section is None else section.get("rows", [])  # [] while a panel is pending

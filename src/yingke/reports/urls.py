@@ -7,6 +7,7 @@ from yingke.reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.index, name="dashboard"),
+    path("pareto/", views.pareto, name="pareto"),
     path("export/<slug:table>.<str:fmt>", views.export_table, name="export"),
     path("meal-periods/", views.meal_periods, name="meal_periods"),
 ]

@@ -27,17 +27,18 @@ def _int(value):
         return None
 
 
-def _figures(request):
+def _figures(request, inline_pareto=True):
     prop, props = dashboard.property_for(request.user, request.GET.get("property"))
     period, errors = dashboard.parse_period(prop, request.GET.get("from"), request.GET.get("to"))
     data = dashboard.dashboard(request.user, prop, period, _int(request.GET.get("from_run")),
-                               _int(request.GET.get("to_run")))
+                               _int(request.GET.get("to_run")), inline_pareto=inline_pareto)
     return prop, props, period, errors, data
 
 
 @login_required
 def index(request):
-    prop, props, period, errors, data = _figures(request)
+    # A Pareto not kept yet (a period nobody has opened) is loaded by the page after it is shown.
+    prop, props, period, errors, data = _figures(request, inline_pareto=False)
     query = {"property": prop.code, "from": data["from"], "to": data["to"]}
     m = data["migration"]
     if m["from_run"]:
@@ -51,6 +52,18 @@ def index(request):
         "tables": {name: rows_of(data, name) for name in TABLES},
         "can_configure": can(request.user, CONFIGURE, prop),
     })
+
+
+@login_required
+def pareto(request):
+    """The Pareto panel alone, for the page that was shown without it."""
+    prop, _props = dashboard.property_for(request.user, request.GET.get("property"))
+    period, _errors = dashboard.parse_period(prop, request.GET.get("from"), request.GET.get("to"))
+    data = dashboard.pareto_panel(request.user, prop, period)
+    query = urlencode({"property": prop.code, "from": data["from"], "to": data["to"]})
+    return render(request, "reports/_pareto.html", {
+        "d": data, "charts": {"pareto": charts.pareto(data)}, "qs": query, "panel": True,
+        "tables": {"pareto": rows_of(data, "pareto")}})
 
 
 @login_required
