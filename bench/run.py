@@ -255,6 +255,11 @@ def main() -> int:
 
         results[("postgres", "dashboard")] = measure_dashboard({})
         print("postgres", results[("postgres", "dashboard")], flush=True)
+    if wanted("control") and "postgres" in dbs:
+        from control import measure_control
+
+        results[("postgres", "control")] = measure_control({})
+        print("postgres", results[("postgres", "control")], flush=True)
     write_report(results, customers, big, big_visits)
     return 0
 
@@ -401,6 +406,27 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
                 lines.append(f"| {label} | {m['p50']:.1f} | {m['p95']:.1f} | {floor:.1f} | {ratio(m['p50'], floor)} | "
                              f"{met} |")
         lines += ["", f"First request on a cold cache: {dash['cold_ms']:.0f} ms; queries per page: {dash['queries']}."]
+    ctl = results.get(("postgres", "control"))
+    if ctl:
+        lines += [
+            "",
+            f"## Control table (R-6.4): an account manager owning {ctl['files']:,} customers, {ctl['visits']:,} "
+            "visits (PostgreSQL)",
+            "",
+            f"Server time of `/control/today/` (the account manager's home page) on the dashboard's data set, "
+            f"{ctl['requests']} requests after one warm-up, through the Django test client; behaviour patterns "
+            f"{ctl['prepared']['pattern']}. Sections: " + ", ".join(f"{k} {v:,}" for k, v in ctl["sections"].items())
+            + f". Queries per page: {ctl['queries']}. Floor: the login page, same run. Target: < 200 ms.",
+            "",
+            "| page | p50 ms | p95 ms | floor p50 ms | p50 / floor | target met |",
+            "|---|---|---|---|---|---|",
+        ]
+        floor = ctl["floor_login_ms"]["p50"]
+        for label, key in (("account manager's table", "am_ms"), ("sales manager's team (4 members)", "team_ms")):
+            m = ctl[key]
+            met = ("yes" if m["p95"] < 200 else "NO") if key == "am_ms" else "—"
+            lines.append(f"| {label} | {m['p50']:.1f} | {m['p95']:.1f} | {floor:.1f} | {ratio(m['p50'], floor)} | "
+                         f"{met} |")
     generated = {}
     for (db, size), r in sorted(results.items()):
         if size not in ("small", "big"):
@@ -418,7 +444,7 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
 
 
 SECTION_ORDER = ["Search box", "Customer 360 page", "Customer list", "Imports", "Grading", "Dashboard",
-                 "Data generation"]
+                 "Control table", "Data generation"]
 
 
 def _sections(text: str) -> tuple[str, dict]:

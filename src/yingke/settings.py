@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "yingke.imports",
     "yingke.grading",
     "yingke.reports",
+    "yingke.control",
     "yingke.api",
     "yingke.cli",
     "django.contrib.auth",

@@ -18,4 +18,5 @@ urlpatterns = [
     path("imports/", include("yingke.imports.urls")),
     path("grading/", include("yingke.grading.urls")),
     path("reports/", include("yingke.reports.urls")),
+    path("control/", include("yingke.control.urls")),
 ]

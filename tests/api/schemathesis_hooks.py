@@ -71,6 +71,25 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/modules/{module_id}/targets"): {"start", "end"},
     ("PATCH", "/api/module-targets/{target_id}"): {"start", "end"},
     ("POST", "/api/losses/{loss_id}/explain"): {"reason", "note"},
+    # Control: a reason in words; a period start of its kind (the first of a month, a Monday)
+    # between 2000 and two years ahead; a day of the calendar; files the actor may assign to a member they
+    # may choose; a member of the same property who may own files; a claim of a code of the property.
+    ("POST", "/api/customers/{customer_id}/claim"): {"reason", "customer"},
+    ("POST", "/api/customers/{customer_id}/release"): {"reason", "customer"},
+    ("POST", "/api/claims"): {"code", "customer_code", "reason", "customer"},
+    ("POST", "/api/claims/{claim_id}/approve"): {"reason", "claim"},
+    ("POST", "/api/claims/{claim_id}/refuse"): {"reason", "claim"},
+    ("POST", "/api/claims/{claim_id}/withdraw"): {"reason", "claim"},
+    ("POST", "/api/customers/assign"): {"ids", "owner", "reason"},
+    ("PATCH", "/api/assignment-policies/{property_code}"): {"order", "new_staff_months", "new_staff_share"},
+    ("PATCH", "/api/staff-settings/{setting_id}"): {"areas", "capacity", "weight", "started_on", "daily_target"},
+    ("GET", "/api/targets"): {"kind", "start", "property"},
+    ("GET", "/api/target-nodes"): {"kind", "start", "property"},
+    ("PUT", "/api/targets/{user_id}/{kind}/{start}"): {"kind", "start", "effective", "a_customers", "visits",
+                                                        "revenue", "new_customers", "follow_ups"},
+    ("GET", "/api/control-table"): {"day", "member", "property"},
+    ("GET", "/api/control-table/team"): {"day", "property"},
+    ("POST", "/api/staff/{user_id}/handover"): {"to", "by_rules", "reason", "properties", "mode"},
 }
 
 

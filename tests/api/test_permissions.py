@@ -95,7 +95,7 @@ def test_foreign_customer_id_is_404_on_every_route(world, api_as):
                 customer_id=foreign.pk, person_id=world.c_pool.pk, pref_id=pref.pk, date_id=1,
             )
             body = {"name": "x", "text": "x", "category": "tea", "value": "x", "month": 1, "day": 1,
-                    "person_id": world.c_pool.pk, "other": world.c_pool.pk}
+                    "person_id": world.c_pool.pk, "other": world.c_pool.pk, "reason": "x"}
             if method == "get":
                 response = api.get(url)
             elif method == "delete":
@@ -124,6 +124,8 @@ def _body_fields(path):
         return []  # the grade and the reason are checked after the file is found
     if path.endswith("/merge"):
         return ["other"]  # a file am1 may merge: the foreign file in the path is still 404
+    if path.endswith(("/claim", "/release")):
+        return ["reason"]
     return ["name"]
 
 

@@ -12,9 +12,12 @@ Kinds:
   pairs     – pairs of files (possible duplicates): a pair only when the role sees both files
   run       – takes a grading run id: the run's customers are shown only as the row rule allows
               (or the role is refused), whichever property the run belongs to
+  subset    – shows some customer rows (the pool, the assignment queue, control tables, claims):
+              never a file outside the role's rule, whatever the query (or the role is refused)
 """
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -24,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tests.conftest import CUSTOMERS, EXPECTED
+from yingke.control.models import Unassigned
 from yingke.core.models import ApiToken
 from yingke.core.permissions import SYSTEM
 from yingke.customers.models import ContactLink, Customer, Preference, SpecialDate
@@ -54,6 +58,14 @@ MATRIX = {
     "api:list_special_dates": "customer", "api:add_special_date": "customer", "api:update_special_date": "item",
     "api:delete_special_date": "item", "api:list_notes": "customer", "api:add_note": "customer",
     "api:customer_history": "customer",
+    # responsibility and control (tests/control): routes on one file, and pages listing some files
+    "control:claim": "customer", "control:release": "customer", "control:ownership": "customer",
+    "control:queue_assign": "customer", "api:claim_file": "customer", "api:release_file": "customer",
+    "api:customer_assignments": "customer",
+    "control:pool": "subset", "control:queue": "subset", "control:today": "subset", "control:today_export": "subset",
+    "control:team": "subset", "control:team_print": "subset", "control:claims": "subset",
+    "api:assignment_queue": "subset", "api:list_claims": "subset", "api:control_table": "subset",
+    "api:control_table_team": "subset",
     # visits and stays of a file (tests/visits, tests/api/test_visits_api.py)
     "visits:section": "customer", "visits:add": "customer", "visits:correct": "item", "visits:void": "item",
     "visits:history": "item", "api:list_visits": "customer", "api:record_visit": "customer",
@@ -97,6 +109,15 @@ MATRIX = {
         "grading:loss_reason_move", "api:list_modules", "api:create_module", "api:update_module",
         "api:list_module_targets", "api:create_module_target", "api:update_module_target", "api:modules_report",
         "api:explain_loss", "api:list_loss_reasons", "api:churn_report",
+        # control: rules, settings, targets and their figures, decisions on claims, handover — counts and
+        # configuration (who may: tests/control/test_*_by_role*, *_pages.py, *_api.py)
+        "control:assignment", "control:assignment_policy", "control:staff_setting", "control:queue_apply",
+        "control:bulk_assign", "control:targets", "control:targets_copy", "control:target_edit", "control:nodes",
+        "control:nodes_export", "control:handover", "control:claim_code", "control:approve", "control:refuse",
+        "control:withdraw", "api:list_targets", "api:put_targets", "api:target_nodes", "api:get_assignment_policy",
+        "api:update_assignment_policy", "api:list_staff_settings", "api:update_staff_setting",
+        "api:assign_customers", "api:claim_by_code", "api:approve_claim", "api:refuse_claim", "api:withdraw_claim",
+        "api:get_staff_holdings", "api:hand_over_staff",
     ], "staff"),
 }
 METHODS = ("get", "post", "patch", "delete")
@@ -159,6 +180,10 @@ def filled(world):
         link_contact(SYSTEM, org, c)
         Visit.objects.create(property=c.property, customer=c, amount=100, occurred_at=timezone.now())
         Loss.objects.create(customer=c, property=c.property, lost_on=today, previous_grade="A", owner=c.owner)
+        # every file waiting in the assignment queue and overdue, so that each subset page lists it
+        Unassigned.objects.create(property=c.property, customer=c, reason="matrix")
+        Customer.objects.filter(pk=c.pk).update(usual_interval=7, expected_next_visit=today - dt.timedelta(days=3),
+                                                grade="A")
     return world
 
 
@@ -254,8 +279,10 @@ def test_lists_search_and_exports_show_exactly_the_visible_files(filled, role):
                     assert names_in(text) == ({key} & EXPECTED[role]), (role, route, key)
             continue
         text = list_text(client, headers, route, {"limit": 100} if route.startswith("api/") else None)
-        if text is None:  # refused: only roles that may not export; the administrator's home is the settings
-            assert ("export" in route and not user.can_export) or (route, role) == ("", "admin"), (role, route)
+        if text is None:  # refused: only roles that may not export
+            # the administrator's home is the settings, an account manager's their control table
+            assert ("export" in route and not user.can_export) or (route == "" and role in (
+                "admin", "am1", "am2", "am3", "am_h2")), (role, route)
             continue
         assert names_in(text) == EXPECTED[role], (role, route)
 
@@ -295,6 +322,30 @@ def test_grading_runs_show_only_the_visible_files(filled, role):
         assert shown, role  # these roles read runs of their property: the check above ran
 
 
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_subset_pages_never_show_a_file_outside_the_rule(filled, role):
+    """The pool, the queue, control tables and claims: whatever a role asks (another member's
+    table, another property), the files named are among the role's own; or it is refused."""
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    others = [getattr(filled, r) for r in ("am1", "am2", "am3", "sm", "am_h2")]
+    queries = [{}, {"property": "H1"}, {"property": "H2"}, {"limit": 100}]
+    queries += [{"member": str(m.pk)} for m in others]
+    queries += [{"member": str(m.pk), "property": "H2" if m.username == "am_h2" else "H1"} for m in others]
+    seen = 0
+    for route in routes_of("subset"):
+        path = "/" + route.replace("<str:fmt>", "csv").replace("<slug:fmt>", "csv")
+        for query in queries:
+            response = client.get(path, query, **headers)
+            if response.status_code in (302, 400, 403, 404, 422):
+                continue
+            text = response_text(response)
+            seen += 1
+            assert names_in(text) <= EXPECTED[role], (role, route, query)
+    if role in ("am1", "sm", "gm"):
+        assert seen, role
+
+
 def test_front_desk_may_not_export(filled):
     client = client_for(filled.desk)
     assert client.get("/customers/export.csv").status_code == 403
@@ -310,5 +361,5 @@ def test_anonymous_gets_nothing(filled, route):
 
 def test_home_lists_special_dates_within_the_rule(filled):
     # Every customer has a date today; am1 sees only their own and the pool's on the home page.
-    text = client_for(filled.am1).get("/").content.decode()
+    text = client_for(filled.am1).get("/?page=1").content.decode()
     assert names_in(text) == EXPECTED["am1"]

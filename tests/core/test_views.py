@@ -31,7 +31,9 @@ def test_login_page_in_english(client, db):
 def test_login_and_logout(client, world):
     response = client.post(LOGIN, {"username": "am1", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == HOME
-    assert client.get(HOME).status_code == 200
+    # an account manager's home is the daily control table
+    assert client.get(HOME).headers["Location"] == reverse("control:today")
+    assert client.get(reverse("control:today")).status_code == 200
     response = client.post(reverse("logout"))
     assert response.status_code == 302 and response["Location"] == LOGIN
     assert client.get(HOME).status_code == 302
@@ -115,7 +117,8 @@ def dates(world):
 ])
 def test_home_shows_upcoming_dates_of_visible_guests(client, world, dates, role, expected):
     client.force_login(getattr(world, role))
-    response = client.get(HOME)
+    # an account manager's home is the control table: the care reminders are its pages (?page=)
+    response = client.get(HOME, {"page": 1} if role.startswith("am") else {})
     assert response.status_code == 200
     upcoming = response.context["upcoming"]
     assert sorted(u["customer"].name for u in upcoming) == sorted(expected)
@@ -139,7 +142,7 @@ def test_home_lists_lunar_dates_by_their_solar_day(client, world):
     save_special_date(SYSTEM, SpecialDate(customer=world.c_am1, calendar="lunar", month=abs(month), day=day,
                                         leap_month=month < 0))
     client.force_login(world.am1)
-    (u,) = client.get(HOME).context["upcoming"]
+    (u,) = client.get(HOME, {"page": 1}).context["upcoming"]  # an account manager's care-reminder page
     assert u["date"] == target and u["in_days"] == 4 and u["described"].startswith("农历")
 
 

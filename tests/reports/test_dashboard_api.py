@@ -39,7 +39,7 @@ def test_other_roles_403(filled, role):  # noqa: F811
 
 
 def test_other_property_403_unknown_404_bad_period_422(filled):  # noqa: F811
-    assert get(filled.gm2, "/api/reports/dashboard?property=H1").status_code == 403
+    assert get(filled.gm2, "/api/reports/dashboard?property=H1").status_code == 404  # not their property
     assert get(filled.gm, "/api/reports/dashboard?property=ZZ").status_code == 404
     r = get(filled.gm, "/api/reports/dashboard?from=2026-05&to=2026-01")
     assert r.status_code == 422 and "to" in r.json()["errors"]

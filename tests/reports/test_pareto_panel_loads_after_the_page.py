@@ -25,7 +25,7 @@ def test_the_property_figures_of_the_general_manager(filled):  # noqa: F811
     assert "¥2,000.00" in panel
 
 
-@pytest.mark.parametrize("role,status", [("am1", 403), ("desk", 403), ("sup", 403), ("admin", 403), ("gm2", 403)])
+@pytest.mark.parametrize("role,status", [("am1", 403), ("desk", 403), ("sup", 403), ("admin", 403), ("gm2", 404)])
 def test_who_may_load_the_panel(filled, role, status):  # noqa: F811
     assert client_for(getattr(filled, role)).get("/reports/pareto/?property=H1").status_code == status
 

@@ -9,6 +9,11 @@ from ninja.renderers import JSONRenderer
 
 from yingke.api import (
     config,
+    control_assign,
+    control_claims,
+    control_handover,
+    control_table,
+    control_targets,
     customers,
     duplicates,
     file_parts,
@@ -68,3 +73,8 @@ api.add_router("", duplicates.router)
 api.add_router("", grading.router)
 api.add_router("", segments.router)
 api.add_router("", reports.router)
+api.add_router("", control_targets.router)
+api.add_router("", control_assign.router)
+api.add_router("", control_claims.router)
+api.add_router("", control_handover.router)
+api.add_router("", control_table.router)

@@ -36,9 +36,11 @@ from yingke.api.errors import (
     ErrorOut,  # noqa: F401 (the routers import it from here)
     unstorable,
 )
+from yingke.control.pattern import is_overdue
 from yingke.core.models import Outlet, Property
 from yingke.customers import masking
 from yingke.customers.models import (
+    PATTERN_FIELDS,
     ContactLink,
     Customer,
     Note,
@@ -400,6 +402,14 @@ class CustomerSummary(Schema):
                                          "else the last grading run's; '' before the first run.")
     grade_computed: GRADE_OUT = Field(description="The last grading run's grade; '' before the first run.")
     module: ModuleRef | None = Field(description="The customer module (客户模块), or null.")
+    area: str = Field(description="Where the customer is (district, business area); '' when unknown.")
+    # The behaviour pattern: derived from visits by control.pattern, read-only.
+    usual_interval: int | None = Field(description="Median days between visiting days; null with fewer than "
+                                                   "two visiting days.")
+    usual_weekday: int | None = Field(ge=0, le=6, description="The usual weekday, 0 = Monday … 6 = Sunday.")
+    usual_meal_period: str = Field(description="Code of the usual meal period (e.g. lunch, dinner); '' if none.")
+    expected_next_visit: dt.date | None = Field(description="Last visiting day + the usual interval.")
+    overdue: bool = Field(description="The expected next visit is before today in the property's time zone.")
 
 
 class ConsumptionOut(Schema):
@@ -471,6 +481,7 @@ def customer_summary(c: Customer, user) -> dict:
         "tags": sorted(t.name for t in c.tags.all()), "updated_at": c.updated_at,
         **{name: getattr(c, name) for name in SUMMARY_PROFILE},
         "grade": c.grade, "grade_computed": c.grade_computed, "module": module_out(c),
+        "area": c.area, **{name: getattr(c, name) for name in PATTERN_FIELDS}, "overdue": is_overdue(c),
     }
 
 

@@ -130,3 +130,17 @@ def reserve_ids(model, n: int) -> list[int]:
                        f"FROM {connection.ops.quote_name(table)}", [table])
         start = cursor.fetchone()[0] + 1
     return list(range(start, start + n))
+
+
+def save_unique(obj, field: str, message, **save_kwargs) -> None:
+    """Save `obj` in a savepoint; a unique constraint refusing it (a concurrent insert of the
+    same key included) becomes Conflict({field: [message]}) (API: 409), the transaction intact."""
+    from django.db import IntegrityError, transaction
+
+    from yingke.core.services import Conflict
+
+    try:
+        with transaction.atomic():
+            obj.save(**save_kwargs)
+    except IntegrityError:
+        raise Conflict({field: [message]}) from None

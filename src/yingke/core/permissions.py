@@ -29,6 +29,19 @@ but not theirs to change); `can(...)` answers the same question with a bool.
   import     – run a file import into a property (obj: the property; R-3.2): general
                managers and administrators of the property. Customer rows are then
                written with the importer's own rights (create/edit per row)
+  claim      – claim a file of a property one works at (obj: the file; R-6.1): account and
+               sales managers of its property who do not own it already. A pool file is theirs
+               at once; an owned one becomes a request (control.claims)
+  decide     – approve or refuse a claim (obj: the claim): the general manager of the
+               property, or the sales manager of the file's current account manager
+  target     – set the position targets and the control settings (areas, capacity, daily
+               development target) of a member of staff (obj: that member): the general
+               manager of a property they work at, or their own sales manager (R-6.3)
+  control    – read a member of staff's daily control table and target figures (obj: that
+               member): themselves (account and sales managers), their sales manager, the
+               general manager of a property they work at (R-6.4, R-6.5)
+  handover   – hand a leaving member of staff's work over (obj: that member; R-1.3): whoever
+               may configure a property they work at (general manager, administrator)
 Assignment has a function of its own, `require_assign(actor, customer, owner)`; the
 staff an actor may assign are `assignable_owners(actor, property)`.
 
@@ -76,9 +89,15 @@ class Action(StrEnum):
     GRADE = "grade"
     REGRADE = "regrade"
     REPORT = "report"
+    CLAIM = "claim"
+    DECIDE = "decide"
+    TARGET = "target"
+    CONTROL = "control"
+    HANDOVER = "handover"
 
 
-SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT, GRADE, REGRADE, REPORT = Action
+(SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT, GRADE, REGRADE, REPORT,
+ CLAIM, DECIDE, TARGET, CONTROL, HANDOVER) = Action
 
 
 class NotVisible(Http404):
@@ -296,12 +315,73 @@ def require(actor, action: Action, obj=None) -> None:
     elif action == REPORT:  # obj: a property — read its management reports
         if actor.role not in REPORTERS or obj is None or obj.pk not in actor.property_ids():
             raise PermissionDenied(_("Your role may not read the reports of this property."))
+    elif action == CLAIM:  # obj: a customer
+        if actor.role not in OWNER_ROLES or obj is None or obj.property_id not in actor.property_ids():
+            raise PermissionDenied(_("Only account and sales managers of this property can claim its files."))
+        if obj.owner_id == actor.pk:
+            raise PermissionDenied(_("This file is already yours."))
+    elif action == DECIDE:  # obj: a control.Claim
+        owner = obj.customer.owner if obj is not None else None
+        if obj is None or obj.property_id not in actor.property_ids() or not (
+                actor.role == Role.GENERAL_MANAGER
+                or (actor.role == Role.SALES_MANAGER and owner is not None and owner.manager_id == actor.pk)):
+            raise PermissionDenied(_("Only the sales manager of the file's account manager, or the general "
+                                     "manager, decides this claim."))
+    elif action == TARGET:  # obj: a member of staff
+        if not _leads(actor, obj):
+            raise PermissionDenied(_("Only their sales manager or the general manager sets this member of "
+                                     "staff's targets."))
+    elif action == CONTROL:  # obj: a member of staff
+        own = obj is not None and obj.pk == actor.pk and actor.role in OWNER_ROLES
+        if not (own or _leads(actor, obj)):
+            raise PermissionDenied(_("You may read only your own control table and those of your team."))
+    elif action == HANDOVER:  # obj: a member of staff
+        allowed = configurable_property_ids(actor)
+        theirs = set(obj.property_ids()) if obj is not None else set()
+        if allowed is not None and not (theirs & set(allowed)):
+            raise PermissionDenied(_("Your role may not hand over this member of staff's work."))
     elif action == CONFIGURE:
         allowed = configurable_property_ids(actor)
         if allowed is not None and (not allowed or (obj is not None and obj.pk not in allowed)):
             raise PermissionDenied(_("Your role may not change the configuration of this property."))
     else:  # pragma: no cover - the enum is exhaustive
         raise PermissionDenied
+
+
+def chosen_property(actor, code=None, *actions: Action, pk=None):
+    """The property a page or endpoint works on, and the properties to choose from: those of
+    the actor's on which any of `actions` is allowed, by code. A `code` (or `pk`) names one:
+    a property the actor does not work at is NotVisible (404) whether or not it exists, and one
+    they work at but may do none of `actions` on is PermissionDenied (403). Without one, the
+    first of the list; PermissionDenied (the first action's refusal) when the list is empty.
+    Returns (property, properties)."""
+    from yingke.core.models import Property
+
+    ids = actor.property_ids() if is_staff(actor) else []
+    mine = list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
+    allowed = [p for p in mine if any(can(actor, a, p) for a in actions)]
+    code = str(code).strip() if code is not None else ""
+    if code or pk is not None:
+        found = next((p for p in mine if (p.pk == pk if pk is not None else p.code.lower() == code.lower())), None)
+        if found is None:
+            raise NotVisible
+        if found not in allowed:
+            require(actor, actions[0], found)
+        return found, allowed
+    if not allowed:
+        require(actor, actions[0], None)
+        raise PermissionDenied  # pragma: no cover - require refuses a None property for every action used
+    return allowed[0], allowed
+
+
+def _leads(actor, member) -> bool:
+    """Whether `actor` leads `member` (an account or sales manager): the general manager of a
+    property they work at, or their own sales manager."""
+    if member is None or getattr(member, "role", None) not in OWNER_ROLES:
+        return False
+    if actor.role == Role.GENERAL_MANAGER:
+        return bool(set(actor.property_ids()) & set(member.property_ids()))
+    return actor.role == Role.SALES_MANAGER and member.manager_id == actor.pk
 
 
 def report_rule(actor, path: str = "") -> Q:

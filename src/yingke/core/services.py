@@ -22,9 +22,10 @@ Who configures what:
     neither creates administrators nor changes them; only a superuser changes a superuser.
   * Nobody changes their own role, properties or active flag, or resets their own
     password here (the password-change page asks for the old one).
-  * R-1.3: someone who still owns guest files cannot be deactivated, lose the property of
-    those files, or move to a role that cannot own files: the message says how many files
-    and that they must be handed over first. A sales manager who still leads account
+  * R-1.3: someone who still owns guest files, or holds other work the domain apps register
+    in HOLDING_COUNTERS (open claims …), cannot be deactivated, lose the property of that
+    work, or move to a role that cannot own files: the message says how much and points to
+    the handover (control.handover). A sales manager who still leads account
     managers cannot be deactivated or change role until the team has another manager.
   * The sales manager field applies to account managers only; for other roles it is cleared.
 """
@@ -338,11 +339,35 @@ def _owned_in(user, property_ids) -> int:
     return rel.filter(property_id__in=property_ids).count() if rel is not None and property_ids else 0
 
 
-def _handover_message(user, count) -> str:
-    return ngettext(
-        "%(name)s still owns %(count)d guest file; hand it over to another account manager first.",
-        "%(name)s still owns %(count)d guest files; hand them over to another account manager first.",
-        count) % {"name": user.label, "count": count}
+# R-1.3: what else a member of staff holds that must be handed over before they leave (open
+# claims, follow-ups, commitments, complaints …). core imports no domain app: each app that
+# keeps such work appends a counter here in its AppConfig.ready():
+#     counter(member, property_ids: list[int] | None) -> [(label, count), …]
+# (property_ids None: all their properties). Guest files are counted by core itself.
+HOLDING_COUNTERS: list = []
+
+
+def other_holdings(member, property_ids=None) -> list[tuple[str, int]]:
+    """(label, count) of everything registered in HOLDING_COUNTERS that `member` still holds."""
+    out: list[tuple[str, int]] = []
+    for counter in HOLDING_COUNTERS:
+        out.extend((str(label), n) for label, n in counter(member, property_ids) if n)
+    return out
+
+
+def _handover_message(user, count, others=()) -> str:
+    parts = []
+    if count:
+        parts.append(ngettext(
+            "%(name)s still owns %(count)d guest file; hand it over to another account manager first.",
+            "%(name)s still owns %(count)d guest files; hand them over to another account manager first.",
+            count) % {"name": user.label, "count": count})
+    if others:
+        what = ", ".join(f"{label} {n}" for label, n in others)
+        parts.append(_("%(name)s still holds: %(what)s; hand it over first.") % {"name": user.label, "what": what})
+    parts.append(_("Use “Hand over work” on their staff page, or “yingke handover --from %(username)s”.")
+                 % {"username": user.username})
+    return " ".join(parts)
 
 
 def _team_message(user, count) -> str:
@@ -549,13 +574,15 @@ def update_staff(actor, member: User, **data) -> User:
     leaving = before["is_active"] and not member.is_active
     losing_owner_role = before["role"] in OWNER_ROLES and member.role not in OWNER_ROLES
     dropped = [p.pk for p in current if p not in props]
-    count, field = 0, None
+    count, field, others = 0, None, []
     if leaving or losing_owner_role:
         count, field = owned_files(member), ("is_active" if leaving else "role")
+        others = other_holdings(member)
     elif dropped:
         count, field = _owned_in(member, dropped), "properties"
-    if count:
-        raise Conflict({field: [_handover_message(member, count)]})
+        others = other_holdings(member, dropped)
+    if count or others:
+        raise Conflict({field: [_handover_message(member, count, others)]})
     if before["role"] == Role.SALES_MANAGER and (leaving or member.role != Role.SALES_MANAGER):
         team = _active_team(member)
         if team:

@@ -20,6 +20,11 @@ same filters from it (api.pagination.filter_parameters) and answers invalid valu
     has_stays   yes | no
     grade       one or more of A, B, C, D, none (not graded yet), comma-separated or repeated (R-4)
     module      a customer module id, or none (no module) (R-5.1)
+    overdue     yes | no: past the expected next visit (R-7.5) — expected_next_visit before the
+                local today of the file's own property (each of the user's properties in its time
+                zone); no = not overdue, files without a pattern included
+    area        text the file's area contains (any case; spaces trimmed and collapsed; at most 50
+                characters; control characters refused) (R-6.2)
     order       name | -created | created | code | -last_visit | last_visit | -spend | -visits | grade
                 (the keyset ordering, not a filter; grade: A, B, C, D, then not graded, each by name)
 """
@@ -41,6 +46,7 @@ from yingke.core.models import Property, User
 from yingke.core.pagination import Ordering, _RowAfter, _RowBefore
 from yingke.core.permissions import assignable_owners, row_rule
 from yingke.core.roles import PROPERTY_WIDE, Role
+from yingke.core.services import plain
 from yingke.customers.models import GRADES, Customer, Module, Tag
 
 
@@ -235,6 +241,14 @@ DATE = r"\A(?:19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}\Z"
 DATE_MESSAGE = _("Enter a date from 1900 to 2100 (YYYY-MM-DD).")
 
 
+AREA_MAX = Customer._meta.get_field("area").max_length
+
+
+def plain_text(value):
+    if value and not plain(value):
+        raise forms.ValidationError(_("Remove the control characters or invalid symbols."), code="invalid")
+
+
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -281,6 +295,12 @@ class CustomerFilterSet(django_filters.FilterSet):
         method="filter_module", max_length=20, strip=False, label=_("Customer module"),
         validators=[RegexValidator(r"\A(none|[0-9]{1,18})\Z", _("Use a module id or 'none'."))],
         help_text=_("A customer module id, or 'none' (no module)."))
+    # The behaviour pattern (R-7.5): expected_next_visit is stored, "overdue" is read against today.
+    overdue = OneOf(choices=YES_NO, blank=_("Any"), method="filter_overdue", label=_("Overdue"),
+                    help_text=_("Past the expected next visit (yes) or not (no)."))
+    area = django_filters.CharFilter(
+        method="filter_area", max_length=AREA_MAX, strip=False, label=_("Area"), validators=[plain_text],
+        help_text=_("Part of the customer's area (any case)."))
     order = OneOf(choices=ORDER_CHOICES, method="keep", label=_("Sort by"),
                   help_text=_("The order of the list; pages follow it by keyset cursor."))
 
@@ -348,6 +368,23 @@ class CustomerFilterSet(django_filters.FilterSet):
         if value == "none":
             return qs.filter(module__isnull=True)
         return qs.filter(module_id=int(value))
+
+    def filter_overdue(self, qs, _name, value):
+        """Overdue: expected_next_visit before the local today of the file's property — one
+        condition per distinct local today among the user's properties (usually one)."""
+        by_today: dict[dt.date, list[int]] = {}
+        for prop in Property.objects.filter(pk__in=self.user.property_ids()).only("pk", "time_zone"):
+            by_today.setdefault(prop.local_today(), []).append(prop.pk)
+        overdue = Q(pk__in=[])
+        for today, ids in by_today.items():
+            overdue |= Q(property_id__in=ids, expected_next_visit__lt=today)
+        if value == "yes":
+            return qs.filter(overdue)
+        return qs.exclude(overdue)  # the IS NULL rows stay: exclude() keeps them for a nullable field
+
+    def filter_area(self, qs, _name, value):
+        text = " ".join(value.split())
+        return qs.filter(area__icontains=text) if text else qs
 
     def keep(self, qs, _name, _value):
         return qs  # the paginator orders (see ordering())

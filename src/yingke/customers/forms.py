@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yingke.core import permissions
 from yingke.core.models import Outlet, Property, User
+from yingke.core.services import clean_text
 from yingke.customers.models import Customer, Note, Preference, SpecialDate
 
 PERSON_ONLY = [
@@ -52,7 +53,7 @@ class CustomerForm(forms.ModelForm):
         fields = [
             "property", "kind", "customer_code", "name", "mobile", "email", "card_no", "owner", "module",
             "gender", "birth_date", "nationality", "id_type", "employer", "job_title", "marital_status", "address",
-            "nature", "business", "legal_representative", "main_needs", "agreed_room_rate", "discount_rate",
+            "area", "nature", "business", "legal_representative", "main_needs", "agreed_room_rate", "discount_rate",
             "payment_method", "credit_terms",
             "temperament", "hobbies", "habits", "religion", "taboos", "special_requests",
         ]
@@ -79,6 +80,8 @@ class CustomerForm(forms.ModelForm):
         self.fields["name"].label = _("Customer name")
         self.fields["customer_code"].required = False
         self.fields["customer_code"].help_text = _("Leave empty to have a code generated.")
+        self.fields["area"].help_text = _("District or business area, e.g. 天河区; files are matched with account "
+                                          "managers by area.")
         # A user of several properties chooses the property in this form: until then the
         # owners of all of them are offered (the clean() below checks the pair).
         owners = owner_choices(user, [customer.property] if customer.property_id else props,
@@ -121,6 +124,17 @@ class CustomerForm(forms.ModelForm):
             suggested = suggest_module(customer)
             if suggested is not None and not self.initial.get("module"):
                 self.initial["module"] = suggested.pk
+
+    def clean_area(self):
+        """The area (R-6.2, matched by the assignment rules): one line, spaces collapsed."""
+        if self.add_prefix("area") not in self.data:
+            return self.instance.area  # a form page that does not show the area leaves it as it is
+        errors: dict = {}
+        text = clean_text(self.cleaned_data.get("area"), "area", Customer._meta.get_field("area").max_length,
+                          required=False, errors=errors)
+        if errors:
+            raise ValidationError(errors["area"])
+        return text
 
     def clean(self):
         data = super().clean()

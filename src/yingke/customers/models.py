@@ -87,6 +87,8 @@ PROFILE_FIELDS = ["visit_count", "total_spend", "average_spend", "first_visit_at
 # Written only by grading runs and overrides (R-4); a grade's history is the run snapshots
 # and the override records (grading app), not one history row per customer per run.
 GRADE_FIELDS = ["grade", "grade_computed"]
+# The behaviour pattern (R-7.5), derived from visits by control.pattern: not in the history.
+PATTERN_FIELDS = ["usual_interval", "usual_weekday", "usual_meal_period", "expected_next_visit"]
 GRADES = ["A", "B", "C", "D"]
 
 
@@ -204,10 +206,21 @@ class Customer(models.Model):
                                       choices=[(g, g) for g in GRADES])
     module = models.ForeignKey(Module, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers",
                                verbose_name=_("customer module"))
+    # Where the customer is (district, business area): the assignment rules match it with the
+    # areas of the account managers (R-6.2).
+    area = models.CharField(_("area"), max_length=50, blank=True)
+    # Behaviour pattern (R-7.5), computed set-based from the visits by control.pattern: the
+    # median interval between visiting days, the usual weekday (0 = Monday) and meal period,
+    # and the expected next visit (local date of the last visit + the usual interval); empty
+    # with fewer than two visiting days.
+    usual_interval = models.PositiveIntegerField(_("usual interval (days)"), null=True, blank=True, editable=False)
+    usual_weekday = models.PositiveSmallIntegerField(_("usual weekday"), null=True, blank=True, editable=False)
+    usual_meal_period = models.CharField(_("usual meal period"), max_length=12, blank=True, editable=False)
+    expected_next_visit = models.DateField(_("expected next visit"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
         excluded_fields=["id_number_enc", "name_pinyin", "mobile_last4", "updated_at", *PROFILE_FIELDS,
-                         *GRADE_FIELDS],
+                         *GRADE_FIELDS, *PATTERN_FIELDS],
         m2m_fields=["tags"],
     )
     objects = CustomerQuerySet.as_manager()
@@ -231,6 +244,7 @@ class Customer(models.Model):
             models.Index(fields=["property", "total_spend", "id"], name="cust_prop_spend"),
             models.Index(fields=["property", "visit_count", "id"], name="cust_prop_visit_count"),
             models.Index(fields=["property", "grade", "name_pinyin", "id"], name="cust_prop_grade"),
+            models.Index(fields=["owner", "expected_next_visit"], name="cust_owner_expected"),
         ]
 
     def __str__(self):

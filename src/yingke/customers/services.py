@@ -10,13 +10,14 @@ import datetime as dt
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
+from yingke.core.db import save_unique
 from yingke.core.permissions import AMEND, ANNOTATE, CREATE, EDIT, SEE, NotVisible
-from yingke.core.services import Conflict
+from yingke.core.services import clean_text
 from yingke.customers import bulk, crypto, modules
 from yingke.customers.identity import mask_id, normalize_id_number, parse_resident_id
 from yingke.customers.lunar import validate_spec
@@ -64,6 +65,7 @@ def normalise(customer: Customer, id_number=UNCHANGED) -> None:
         errors.setdefault("mobile", []).extend(e.messages)
     customer.mobile_last4 = customer.mobile[-4:] if customer.mobile else ""
     customer.card_no = clean_name(customer.card_no).upper()
+    customer.area = clean_text(customer.area, "area", 50, required=False, errors=errors)
     if id_number is not UNCHANGED:
         try:
             set_id_number(customer, id_number)
@@ -157,11 +159,7 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
     if customer.pk is None and permissions.is_staff(actor):
         customer.created_by = actor
     _stamp(customer, actor)
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError:
-        raise Conflict({"customer_code": [_("This customer code is already used in this property.")]}) from None
+    save_unique(customer, "customer_code", _("This customer code is already used in this property."))
     if tags is not None:
         if any(t.property_id != customer.property_id for t in tags):
             raise ValidationError({"tags": [_("A tag of another property cannot be used here.")]})

@@ -11,13 +11,14 @@ a handful of queries, not a loop of saves.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from yingke.core import permissions
+from yingke.core.db import save_unique
 from yingke.core.models import AuditEvent, Property
 from yingke.core.permissions import CONFIGURE, NotVisible
 from yingke.core.services import Conflict, clean_text, configurable_properties, valid_id
@@ -105,11 +106,7 @@ def _audit(actor, verb, tag: Tag, **details):
 def create_tag(actor, prop: Property, name) -> Tag:
     permissions.require(actor, CONFIGURE, prop)
     tag = Tag(property=prop, name=_name(name, prop))
-    try:
-        with transaction.atomic():
-            tag.save()
-    except IntegrityError:
-        raise Conflict({"name": [_("This property already has this tag.")]}) from None
+    save_unique(tag, "name", _("This property already has this tag."))
     _audit(actor, "create", tag, after={"name": tag.name})
     return tag
 

@@ -30,7 +30,7 @@ Rules:
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,9 +38,10 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from yingke.core import permissions
+from yingke.core.db import save_unique
 from yingke.core.models import AuditEvent, Property
 from yingke.core.permissions import CONFIGURE, EDIT, REPORT, NotVisible
-from yingke.core.services import Conflict, clean_text, configurable_properties, plain, valid_id, visible
+from yingke.core.services import clean_text, configurable_properties, plain, valid_id, visible
 from yingke.grading.models import GradeEntry, GradingPolicy, GradingRun, Loss, LossReason
 
 EFFECTIVE = ("A", "B", "C")
@@ -262,11 +263,7 @@ def create_reason(actor, prop: Property, name) -> LossReason:
         raise ValidationError(errors)
     last = LossReason.objects.filter(property=prop).order_by("-sort_order").values_list("sort_order", flat=True)
     reason = LossReason(property=prop, code=_new_code(prop), name=name, sort_order=(last.first() or 0) + 1)
-    try:
-        with transaction.atomic():
-            reason.save()
-    except IntegrityError:
-        raise Conflict({"name": [_("This property already has this reason.")]}) from None
+    save_unique(reason, "name", _("This property already has this reason."))
     AuditEvent.record(actor, "config.loss_reason.create", f"loss_reason:{prop.code}/{reason.code}",
                       after=_reason_state(reason))
     return reason
@@ -296,11 +293,8 @@ def update_reason(actor, reason: LossReason, **data) -> LossReason:
             reason.is_active = data["is_active"]
     if errors:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            reason.save(update_fields=["name", "sort_order", "is_active"])
-    except IntegrityError:
-        raise Conflict({"name": [_("This property already has this reason.")]}) from None
+    save_unique(reason, "name", _("This property already has this reason."),
+                update_fields=["name", "sort_order", "is_active"])
     after = _reason_state(reason)
     changed = sorted(k for k in after if before[k] != after[k])
     if changed:
@@ -334,21 +328,10 @@ def move_reason(actor, reason: LossReason, step: int) -> LossReason:
 def report_property(actor, code=None, pk=None) -> Property:
     """A property whose reports `actor` reads (REPORT); NotVisible for one they do not work at,
     PermissionDenied for a role that reads no reports."""
-    ids = actor.property_ids() if permissions.is_staff(actor) else []
-    qs = Property.objects.filter(pk__in=ids)
-    if code is not None:
-        code = str(code).strip()
-        prop = qs.filter(code__iexact=code).first() if plain(code) and len(code) <= 20 else None
-    elif pk is not None:
-        prop = qs.filter(pk=pk).first()
-    else:
-        prop = qs.order_by("code").first()
-    if prop is None:
-        if permissions.is_staff(actor) and not ids:
-            permissions.require(actor, REPORT, None)
+    code = None if code is None else str(code)
+    if code is not None and (not plain(code.strip()) or len(code.strip()) > 20):
         raise NotVisible
-    permissions.require(actor, REPORT, prop)
-    return prop
+    return permissions.chosen_property(actor, code, REPORT, pk=pk)[0]
 
 
 def churn_report(actor, prop: Property, start: dt.date, end: dt.date) -> dict:

@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yingke.core import permissions
+from yingke.core.db import save_unique
 from yingke.core.models import AuditEvent, Property
 from yingke.core.permissions import CONFIGURE, REPORT, NotVisible
 from yingke.core.services import MAX_ID, Conflict, _code, clean_text, configurable_properties, valid_id  # noqa: F401 - MAX_ID, valid_id re-exported
@@ -161,11 +162,7 @@ def _module_fields(module: Module, data: dict, errors: dict) -> None:
 
 
 def _save_module(module):
-    try:
-        with transaction.atomic():
-            module.save()
-    except IntegrityError:
-        raise Conflict({"code": [_("This property already has a module with this code or name.")]}) from None
+    save_unique(module, "code", _("This property already has a module with this code or name."))
 
 
 @transaction.atomic
@@ -346,11 +343,7 @@ def create_target(actor, module: Module, **data) -> ModuleTarget:
         raise ValidationError(errors)
     target.updated_by = permissions.history_user(actor)
     target._history_user = permissions.history_user(actor)
-    try:
-        with transaction.atomic():
-            target.save()
-    except IntegrityError:
-        raise Conflict({"start": [_("This module already has a target for these dates.")]}) from None
+    save_unique(target, "start", _("This module already has a target for these dates."))
     AuditEvent.record(actor, "config.module_target.create", f"module:{module.property.code}/{module.code}",
                       after=_target_state(target))
     return target
@@ -369,11 +362,7 @@ def update_target(actor, target: ModuleTarget, **data) -> ModuleTarget:
     target.updated_by = permissions.history_user(actor)
     target.updated_at = timezone.now()
     target._history_user = permissions.history_user(actor)
-    try:
-        with transaction.atomic():
-            target.save()
-    except IntegrityError:
-        raise Conflict({"start": [_("This module already has a target for these dates.")]}) from None
+    save_unique(target, "start", _("This module already has a target for these dates."))
     after = _target_state(target)
     changed = sorted(k for k in after if before[k] != after[k])
     if changed:

@@ -35,6 +35,7 @@ from yingke.core.permissions import (
     REGRADE,
     REPORT,
     can,
+    chosen_property,
     report_rule,
     sees_customers,
     team_limited,
@@ -61,16 +62,11 @@ def grading_properties(user) -> list[Property]:
     return [p for p in props if can(user, GRADE, p) or can(user, REPORT, p)]
 
 
-def _chosen(request, props: list[Property]) -> Property:
-    if not props:
-        raise PermissionDenied(_("Your role may not look at customer grading."))
-    code = (request.GET.get("property") or request.POST.get("property") or "").strip()
-    if code:
-        for p in props:
-            if p.code.lower() == code.lower():
-                return p
-        raise Http404
-    return props[0]
+def _chosen(request) -> tuple[Property, list[Property]]:
+    """The property asked for (or the first) among those whose grading the reader looks at
+    (GRADE or REPORT): 404 for a property they do not work at, 403 for a role that does neither."""
+    code = request.GET.get("property") or request.POST.get("property")
+    return chosen_property(request.user, code, GRADE, REPORT)
 
 
 def _run_for(request, pk) -> GradingRun:
@@ -163,8 +159,7 @@ def _index_context(request, prop, props, grade_form=None, policy_form=None):
 
 @login_required
 def grading_index(request):
-    props = grading_properties(request.user)
-    prop = _chosen(request, props)
+    prop, props = _chosen(request)
     return render(request, "grading/index.html", _index_context(request, prop, props))
 
 
@@ -172,8 +167,7 @@ def grading_index(request):
 @require_POST
 def grade_now(request):
     """Grade the chosen property now (synchronous: the engine takes seconds), then its run page."""
-    props = grading_properties(request.user)
-    prop = _chosen(request, props)
+    prop, props = _chosen(request)
     from yingke.grading.services import run_grading
 
     form = GradeNowForm(request.POST, today=prop.local_today())
@@ -192,8 +186,7 @@ def grade_now(request):
 @login_required
 @require_POST
 def policy_update(request):
-    props = grading_properties(request.user)
-    prop = _chosen(request, props)
+    prop, props = _chosen(request)
     form = PolicyForm(request.POST)
     data = form.cleaned_data if form.is_valid() else None
     if data and run_service(form, policy.update_policy, request.user, prop, data["window_days"], data["a_share"],

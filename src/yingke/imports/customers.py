@@ -51,6 +51,7 @@ COLUMNS = [
     Column("job_title", _label("job_title"), ("职务", "职位", "头衔", "title", "position")),
     Column("email", _label("email"), ("邮箱", "电子邮箱", "电子邮件", "e-mail", "mail")),
     Column("address", _label("address"), ("地址", "联系地址", "住址", "通讯地址")),
+    Column("area", _label("area"), ("区域", "片区", "所在区域", "地区", "区县", "商圈", "area", "district", "region")),
     Column("marital_status", _label("marital_status"), ("婚姻状况", "婚姻", "婚否", "marital")),
     Column("card_no", _label("card_no"), ("会员卡号", "卡号", "会员号", "card no", "card", "member card",
                                           "membership no")),
@@ -62,8 +63,8 @@ COLUMNS = [
     Column("module", _label("module"), ("模块", "客户模块", "module", "segment", "customer module")),
 ]
 
-TEXT_FIELDS = ("name", "mobile", "nationality", "employer", "job_title", "email", "address", "card_no", "business",
-               "legal_representative")
+TEXT_FIELDS = ("name", "mobile", "nationality", "employer", "job_title", "email", "address", "area", "card_no",
+               "business", "legal_representative")
 KINDS = choices({"person": ("个人", "散客", "个人客户", "宾客", "individual", "personal", "p"),
                  "org": ("单位", "单位客户", "公司", "企业", "机构", "团体", "协议单位", "organisation",
                          "organization", "company", "corporate", "o")})

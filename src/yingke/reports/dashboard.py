@@ -35,16 +35,14 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncMonth
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.core.models import Outlet, Property
-from yingke.core.permissions import REPORT, can, report_rule, require, team_limited
+from yingke.core.permissions import REPORT, chosen_property, report_rule, require, team_limited
 from yingke.grading.models import GradeEntry, GradingRun
 from yingke.reports import aggregates
 from yingke.reports.models import (
@@ -453,25 +451,11 @@ def cents(value: int) -> Decimal:
 
 # -- the whole dashboard ----------------------------------------------------------------
 
-def reportable_properties(user) -> list[Property]:
-    ids = user.property_ids() if hasattr(user, "property_ids") else []
-    return [p for p in Property.objects.filter(pk__in=ids).order_by("code") if can(user, REPORT, p)]
-
-
 def property_for(user, code: str | None) -> tuple[Property, list[Property]]:
     """The property asked for by code, or the reader's first reportable one, with the list of
-    reportable ones. Http404 for an unknown code; PermissionDenied when the reader reads no
-    reports (a known property they may not read is refused by dashboard())."""
-    props = reportable_properties(user)
-    code = (code or "").strip()
-    if code:
-        prop = Property.objects.filter(code=code).first()
-        if prop is None:
-            raise Http404
-        return prop, props
-    if not props:
-        raise PermissionDenied(_("Your role may not read the reports of this property."))
-    return props[0], props
+    reportable ones (core.permissions.chosen_property: 404 for a property the reader does not
+    work at, 403 for a role that reads no reports)."""
+    return chosen_property(user, code, REPORT)
 
 
 def _refreshed(prop, period) -> int:

@@ -28,6 +28,7 @@ from yingke.customers import masking
 from yingke.customers.lunar import describe
 from yingke.customers.models import (
     GRADE_FIELDS,
+    PATTERN_FIELDS,
     PROFILE_FIELDS,
     ContactLink,
     Customer,
@@ -40,7 +41,7 @@ from yingke.customers.tags import TAG_REASON_PREFIX
 
 # Customer fields that are internal, derived or shown elsewhere.
 SKIP = {"id", "id_number_hash", "id_number_enc", "name_pinyin", "mobile_last4", "created_at", "created_by",
-        "updated_at", *PROFILE_FIELDS, *GRADE_FIELDS}
+        "updated_at", *PROFILE_FIELDS, *GRADE_FIELDS, *PATTERN_FIELDS}
 CHILD_SKIP = {"id", "customer", "organisation", "created_by", "created_at", "author"}
 RECORD_LIMIT = 200
 

@@ -24,10 +24,10 @@ VISITS_SHOWN = 20
 VISITS_MAX = 2000
 GRADES_SHOWN = 24  # the last 24 runs of the grade history
 PERSON_FIELDS = ["gender", "birth_date", "nationality", "id_type", "id_number_masked", "mobile", "email", "card_no",
-                 "employer", "job_title", "marital_status", "module", "address"]
+                 "employer", "job_title", "marital_status", "module", "address", "area"]
 ORG_FIELDS = ["nature", "business", "legal_representative", "mobile", "email", "card_no",
               "agreed_room_rate", "discount_rate", "payment_method", "credit_terms", "module", "address",
-              "main_needs"]
+              "area", "main_needs"]
 PROFILE_FIELDS = ["temperament", "hobbies", "habits", "religion", "taboos", "special_requests"]
 
 

@@ -11,9 +11,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yingke.control import pattern
 from yingke.core import export
 from yingke.core.pagination import InvalidCursor, Page, capped_count, keyset_page
-from yingke.core.permissions import EXPORT, can, creatable_properties
+from yingke.core.permissions import EXPORT, can, creatable_properties, edits_files
 from yingke.core.roles import Role
 from yingke.customers import masking
 from yingke.customers.filters import CustomerFilterSet
@@ -22,12 +23,25 @@ COUNT_CAP = 10_000
 EMPTY_PAGE = Page(rows=[], has_next=False, has_previous=False, next_cursor="", previous_cursor="")
 
 
+def bulk_assign_context(request, page) -> dict:
+    """The "assign selected to …" bar (R-6.2): for roles that change files (GM, sales and
+    account managers) when the page has rows; the owners they may assign, in one query.
+    control.assignment.bulk_assign checks every ticked file again."""
+    if not page.rows or not edits_files(request.user):
+        return {"bulk_assign": False}
+    from yingke.control.views_assign import bulk_owner_choices
+
+    return {"bulk_assign": True, "bulk_owners": bulk_owner_choices(request.user),
+            "bulk_next": request.get_full_path()}
+
+
 def _context(request, filters, page, **extra):
     query = QueryDict(mutable=True)  # the filters for page links, without empty values and cursors
     for key, value in request.GET.items():
         if value and key not in ("after", "before"):
             query[key] = value
     return {
+        **bulk_assign_context(request, page),
         "form": filters.form,
         "page": page,
         "query": query.urlencode(),
@@ -89,6 +103,7 @@ COLUMNS = [
     export.Column(gettext_lazy("Employer"), lambda c, u: c.employer),
     export.Column(gettext_lazy("Job title"), lambda c, u: c.job_title),
     export.Column(gettext_lazy("Address"), lambda c, u: c.address),
+    export.Column(gettext_lazy("Area"), lambda c, u: c.area),
     export.Column(gettext_lazy("Account manager"), lambda c, u: c.owner.label if c.owner else ""),
     export.Column(gettext_lazy("Tags"), lambda c, u: ", ".join(t.name for t in c.tags.all())),
     export.Column(gettext_lazy("Property"), lambda c, u: c.property.code),
@@ -111,6 +126,12 @@ COLUMNS = [
     export.Column(gettext_lazy("Room types"), lambda c, u: _top(c, "room_types")),
     export.Column(gettext_lazy("Outlets"), lambda c, u: _top(c, "outlets")),
     export.Column(gettext_lazy("Booking channels"), lambda c, u: _top(c, "channels")),
+    # The behaviour pattern (R-7.5, control.pattern); overdue against the property's local today.
+    export.Column(gettext_lazy("Usual interval (days)"), lambda c, u: c.usual_interval),
+    export.Column(gettext_lazy("Usual weekday"), lambda c, u: pattern.weekday_name(c.usual_weekday)),
+    export.Column(gettext_lazy("Usual meal period"), lambda c, u: pattern.meal_period_name(c.usual_meal_period)),
+    export.Column(gettext_lazy("Expected next visit"), lambda c, u: c.expected_next_visit),
+    export.Column(gettext_lazy("Days overdue"), lambda c, u: pattern.overdue_days(c) or ""),
 ]
 
 

@@ -1,0 +1,162 @@
+"""Pages of the daily control table (R-6.4): thin views over control.table.
+
+  /control/today/              the actor's own table (an account manager's home page);
+                               ?member=<id>&property=CODE for a sales manager or the general
+                               manager to read a member's (CONTROL, core.permissions)
+  /control/today/export.<fmt>  the same table as CSV or XLSX (core.export.export_response):
+                               one row per listed customer with its section
+  /control/team/               a sales manager's team (a general manager: every account and
+                               sales manager of the property), one line of counts per member
+  /control/team/print/         every member's table, one A4 page each (print stylesheet)
+
+A member id that is not a number or no member of staff is 404; a member whose table the actor
+may not read is 403 (the service asks core.permissions); an unknown property code is 404.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET
+
+from yingke.control import table as service
+from yingke.core.export import Column, export_response
+from yingke.core.models import Property, User
+from yingke.core.roles import Role
+
+PRINT_ROWS = 12  # rows per section on paper: one A4 page per person
+EXPORT_ROWS = 5_000  # rows per section in the export
+
+
+def _member(request):
+    raw = (request.GET.get("member") or "").strip()
+    if not raw:
+        return request.user
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise Http404
+    member = User.objects.filter(pk=int(raw)).first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def _properties(actor, member) -> list[Property]:
+    """Properties where `member` has a table `actor` may read (by code)."""
+    ids = set(member.property_ids())
+    if member.pk != actor.pk:
+        ids &= set(actor.property_ids())
+    return list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
+
+
+def _chosen(request, props: list[Property]) -> Property:
+    code = (request.GET.get("property") or "").strip()
+    if code:
+        for p in props:
+            if p.code.lower() == code.lower():
+                return p
+        raise Http404
+    if not props:
+        raise PermissionDenied(_("This member of staff's control table is not kept in any of your properties."))
+    return props[0]
+
+
+def _resolve(request):
+    """(member, property, properties) of the table asked for; CONTROL checked first."""
+    from yingke.core.permissions import CONTROL, require
+
+    member = _member(request)
+    require(request.user, CONTROL, member)
+    props = _properties(request.user, member)
+    return member, _chosen(request, props), props
+
+
+def _query(member, prop, actor) -> str:
+    from urllib.parse import urlencode
+
+    params = {"property": prop.code}
+    if member.pk != actor.pk:
+        params["member"] = member.pk
+    return urlencode(params)
+
+
+@login_required
+@require_GET
+def today(request):
+    """The control table of the day. A general manager, who owns no files, goes to the team view."""
+    user = request.user
+    if not request.GET.get("member") and getattr(user, "role", None) == Role.GENERAL_MANAGER:
+        return redirect("control:team")
+    member, prop, props = _resolve(request)
+    table = service.control_table(user, member, prop)
+    context = {
+        "table": table, "member": member, "prop": prop, "props": props, "own": member.pk == user.pk,
+        "qs": _query(member, prop, user), "print_rows": PRINT_ROWS,
+        "leads": user.role in (Role.SALES_MANAGER, Role.GENERAL_MANAGER),
+        "title": _("Control table") if member.pk == user.pk else
+        _("Control table of %(name)s") % {"name": member.label},
+    }
+    return render(request, "control/today.html", context)
+
+
+def _value(attr):
+    return lambda item, user: getattr(item[1], attr)
+
+
+EXPORT_COLUMNS = [
+    Column(_lazy("Section"), lambda item, user: item[0].title),
+    Column(_lazy("Customer code"), _value("code")),
+    Column(_lazy("Name"), _value("name")),
+    Column(_lazy("Mobile"), _value("mobile")),  # already as the exporting user may see it
+    Column(_lazy("Grade"), _value("grade")),
+    Column(_lazy("Customer module"), _value("module")),
+    Column(_lazy("Last visit"), _value("last_visit")),
+    Column(_lazy("Date"), _value("date")),
+    Column(_lazy("Why listed"), _value("reason")),
+    Column(_lazy("Customer id"), _value("id")),
+]
+
+
+@login_required
+@require_GET
+def today_export(request, fmt):
+    """The table as CSV or XLSX (every listed customer, up to EXPORT_ROWS per section)."""
+    member, prop, _props = _resolve(request)
+    table = service.control_table(request.user, member, prop, cap=EXPORT_ROWS)
+    name = f"control-{member.username}-{table['day']:%Y%m%d}"
+    return export_response(request.user, fmt, name, list(service.table_rows(table)), EXPORT_COLUMNS,
+                           filters={"member": member.pk, "property": prop.code, "day": table["day"].isoformat()},
+                           title=_("Control table"))
+
+
+def _team_property(request) -> tuple[Property, list[Property]]:
+    user = request.user
+    if getattr(user, "role", None) not in (Role.SALES_MANAGER, Role.GENERAL_MANAGER):
+        raise PermissionDenied(_("Only a sales manager or the general manager sees a team's control tables."))
+    props = list(Property.objects.filter(pk__in=user.property_ids()).order_by("code"))
+    return _chosen(request, props), props
+
+
+@login_required
+@require_GET
+def team(request):
+    """One line per member: each section's count, the development target, links to each table."""
+    prop, props = _team_property(request)
+    data = service.team_table(request.user, prop)
+    sections = [(s.key, str(s.title)) for s in service.SECTIONS]
+    lines = [{**line, "cells": [line["counts"][k] for k, _t in sections]} for line in data["members"]]
+    return render(request, "control/team.html", {
+        "team": data, "lines": lines, "sections": sections, "prop": prop, "props": props,
+        "title": _("Control tables of the team")})
+
+
+@login_required
+@require_GET
+def team_print(request):
+    """Every member's table, one A4 page each (PRINT_ROWS rows per section, the rest counted)."""
+    prop, _props = _team_property(request)
+    members = service.team_members(request.user, prop)
+    tables = [service.control_table(request.user, m, prop, cap=PRINT_ROWS) for m in members]
+    return render(request, "control/team_print.html", {
+        "tables": tables, "prop": prop, "print_rows": PRINT_ROWS, "title": _("Control tables of the team")})
