@@ -56,8 +56,7 @@ from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F,
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from yingke.core.permissions import CONTROL, is_staff, require
 from yingke.core.roles import OWNER_ROLES, Role
@@ -293,23 +292,23 @@ def dates_counts(actor, owner_ids, prop, day) -> dict:
 # ---- the sections ------------------------------------------------------------------------------
 
 SECTIONS: list[Section] = [
-    Section("follow_ups", _lazy("Follow-ups due and overdue"), _lazy("No follow-ups due today."),
-            _lazy("No follow-ups are tracked yet: they will be listed here once follow-ups are recorded.")),
-    Section("commitments", _lazy("Commitments due"), _lazy("No commitments due today."),
-            _lazy("No commitments are tracked yet: promises to customers will be listed here once they are "
+    Section("follow_ups", gettext_lazy("Follow-ups due and overdue"), gettext_lazy("No follow-ups due today."),
+            gettext_lazy("No follow-ups are tracked yet: they will be listed here once follow-ups are recorded.")),
+    Section("commitments", gettext_lazy("Commitments due"), gettext_lazy("No commitments due today."),
+            gettext_lazy("No commitments are tracked yet: promises to customers will be listed here once they are "
                   "recorded.")),
-    Section("complaints", _lazy("Open complaints"), _lazy("No open complaints on your customers."),
-            _lazy("No complaints are tracked yet: open complaints will be listed here once they are recorded.")),
-    Section("overdue", _lazy("Past their expected next visit"),
-            _lazy("Every customer with a usual rhythm has come back or been contacted on time."),
+    Section("complaints", gettext_lazy("Open complaints"), gettext_lazy("No open complaints on your customers."),
+            gettext_lazy("No complaints are tracked yet: open complaints will be listed here once they are recorded.")),
+    Section("overdue", gettext_lazy("Past their expected next visit"),
+            gettext_lazy("Every customer with a usual rhythm has come back or been contacted on time."),
             rows=overdue_rows, counts=overdue_counts,
             link=lambda ctx: _customer_list(ctx, overdue="yes", order="last_visit")),
-    Section("unseen", _lazy("A/B customers unseen longer than their usual cycle"),
-            _lazy("No A or B customer is overdue for a visit."),
+    Section("unseen", gettext_lazy("A/B customers unseen longer than their usual cycle"),
+            gettext_lazy("No A or B customer is overdue for a visit."),
             rows=unseen_rows, counts=unseen_counts,
             link=lambda ctx: _customer_list(ctx, grade=AB, order="last_visit")),
-    Section("dates", _lazy("Special dates in the next 7 days"),
-            _lazy("No birthdays or anniversaries of your customers in the coming week."),
+    Section("dates", gettext_lazy("Special dates in the next 7 days"),
+            gettext_lazy("No birthdays or anniversaries of your customers in the coming week."),
             counts=dates_counts, link=lambda ctx: reverse("home") + "?page=1#reminders"),
 ]
 KEYS = [s.key for s in SECTIONS]

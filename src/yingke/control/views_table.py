@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from yingke.control import table as service
@@ -105,16 +105,16 @@ def _value(attr):
 
 
 EXPORT_COLUMNS = [
-    Column(_lazy("Section"), lambda item, user: item[0].title),
-    Column(_lazy("Customer code"), _value("code")),
-    Column(_lazy("Name"), _value("name")),
-    Column(_lazy("Mobile"), _value("mobile")),  # already as the exporting user may see it
-    Column(_lazy("Grade"), _value("grade")),
-    Column(_lazy("Customer module"), _value("module")),
-    Column(_lazy("Last visit"), _value("last_visit")),
-    Column(_lazy("Date"), _value("date")),
-    Column(_lazy("Why listed"), _value("reason")),
-    Column(_lazy("Customer id"), _value("id")),
+    Column(gettext_lazy("Section"), lambda item, user: item[0].title),
+    Column(gettext_lazy("Customer code"), _value("code")),
+    Column(gettext_lazy("Name"), _value("name")),
+    Column(gettext_lazy("Mobile"), _value("mobile")),  # already as the exporting user may see it
+    Column(gettext_lazy("Grade"), _value("grade")),
+    Column(gettext_lazy("Customer module"), _value("module")),
+    Column(gettext_lazy("Last visit"), _value("last_visit")),
+    Column(gettext_lazy("Date"), _value("date")),
+    Column(gettext_lazy("Why listed"), _value("reason")),
+    Column(gettext_lazy("Customer id"), _value("id")),
 ]
 
 
