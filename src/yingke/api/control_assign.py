@@ -15,7 +15,6 @@ Thin adapters over control.assignment (which asks core.permissions):
 import datetime as dt
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
@@ -26,7 +25,7 @@ from yingke.api.schemas import In, OwnerOut, owner_out
 from yingke.control import assignment
 from yingke.control.models import Assignment, StaffSetting
 from yingke.control.views_assign import _may_read, _props
-from yingke.core.permissions import CONFIGURE, can
+from yingke.core.permissions import CONFIGURE, can, pick_property
 from yingke.core.services import MAX_ID
 
 router = Router(tags=["assignment"])
@@ -39,14 +38,7 @@ CODE = Query(..., max_length=20, description="Property code.")
 
 
 def _prop(user, code: str, check=_may_read, denied=None):
-    props = _props(user, check)
-    code = (code or "").strip().lower()
-    for p in props:
-        if p.code.lower() == code:
-            return p
-    if not props and user.property_ids():
-        raise PermissionDenied(denied or _("Your role may not look at the assignment rules."))
-    raise not_found()
+    return pick_property(_props(user, check), code, denied or _("Your role may not look at the assignment rules."))
 
 
 # ---- the rules ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ninja import Field, Query, Router, Schema
 from yingke.api.errors import ErrorOut, field_error
 from yingke.control import table as service
 from yingke.core.models import Property, User
-from yingke.core.permissions import CONTROL, require
+from yingke.core.permissions import CONTROL, pick_property, require
 from yingke.core.roles import Role
 from yingke.core.services import MAX_ID
 
@@ -108,14 +108,8 @@ def _property(user, member, code: str | None) -> Property:
     if member.pk != user.pk:
         ids &= set(user.property_ids())
     props = list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
-    if code:
-        prop = next((p for p in props if p.code.lower() == code.lower()), None)
-        if prop is None:
-            raise Http404
-        return prop
-    if not props:
-        raise PermissionDenied(_("This member of staff's control table is not kept in any of your properties."))
-    return props[0]
+    return pick_property(props, code,
+                         _("This member of staff's control table is not kept in any of your properties."))
 
 
 @router.get("/control-table", response={200: TableOut, **ERRORS}, summary="A member's daily control table",

@@ -58,7 +58,7 @@ from django.utils.translation import gettext_lazy
 from yingke.control.models import PositionTarget, StaffSetting
 from yingke.core import permissions
 from yingke.core.models import Property, User
-from yingke.core.permissions import CONTROL, TARGET, NotVisible, can, is_system, require
+from yingke.core.permissions import CONTROL, TARGET, NotVisible, can, is_system, pick_property, require
 from yingke.core.roles import OWNER_ROLES, Role
 from yingke.core.services import valid_id
 from yingke.customers.models import Customer
@@ -280,15 +280,7 @@ def property_for(actor, code: str | None) -> tuple[Property, list[Property]]:
     """The property asked for by code (404 when unknown or not the actor's), or the first;
     PermissionDenied when the actor reads no targets at all."""
     props = properties_for(actor)
-    if not props:
-        raise PermissionDenied(_("Your role does not read position targets."))
-    code = (code or "").strip()
-    if code:
-        prop = next((p for p in props if p.code == code), None)
-        if prop is None:
-            raise NotVisible
-        return prop, props
-    return props[0], props
+    return pick_property(props, code, _("Your role does not read position targets.")), props
 
 
 def readable_members(actor, prop: Property) -> list[User]:

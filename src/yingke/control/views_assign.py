@@ -33,7 +33,7 @@ from yingke.control import assignment
 from yingke.control.models import AssignmentPolicy, StaffSetting
 from yingke.core.forms import run_service
 from yingke.core.models import Property
-from yingke.core.permissions import CONFIGURE, assignable_owners, can, is_staff
+from yingke.core.permissions import CONFIGURE, assignable_owners, can, is_staff, pick_property
 from yingke.core.roles import OWNER_ROLES
 from yingke.core.services import valid_id
 from yingke.customers.models import Customer
@@ -120,15 +120,7 @@ def _props(user, check) -> list[Property]:
 
 
 def _chosen(request, props, denied):
-    if not props:
-        raise PermissionDenied(denied)
-    code = (request.GET.get("property") or request.POST.get("property") or "").strip()
-    if code:
-        for p in props:
-            if p.code.lower() == code.lower():
-                return p
-        raise Http404
-    return props[0]
+    return pick_property(props, request.GET.get("property") or request.POST.get("property"), denied)
 
 
 def _assignment_prop(request):

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 from yingke.control import table as service
 from yingke.core.export import Column, export_response
 from yingke.core.models import Property, User
+from yingke.core.permissions import pick_property
 from yingke.core.roles import Role
 
 PRINT_ROWS = 12  # rows per section on paper: one A4 page per person
@@ -51,15 +52,8 @@ def _properties(actor, member) -> list[Property]:
 
 
 def _chosen(request, props: list[Property]) -> Property:
-    code = (request.GET.get("property") or "").strip()
-    if code:
-        for p in props:
-            if p.code.lower() == code.lower():
-                return p
-        raise Http404
-    if not props:
-        raise PermissionDenied(_("This member of staff's control table is not kept in any of your properties."))
-    return props[0]
+    return pick_property(props, request.GET.get("property"),
+                         _("This member of staff's control table is not kept in any of your properties."))
 
 
 def _resolve(request):

@@ -348,6 +348,21 @@ def require(actor, action: Action, obj=None) -> None:
         raise PermissionDenied
 
 
+def pick_property(props, code=None, denied=None):
+    """One of `props` (the properties a page may work on), by code, case-insensitive: the first
+    without a code; PermissionDenied(denied) when there are none; NotVisible (404) for a code
+    not among them, whether or not it exists."""
+    if not props:
+        raise PermissionDenied(denied) if denied else PermissionDenied
+    code = str(code).strip().lower() if code is not None else ""
+    if not code:
+        return props[0]
+    found = next((p for p in props if p.code.lower() == code), None)
+    if found is None:
+        raise NotVisible
+    return found
+
+
 def chosen_property(actor, code=None, *actions: Action, pk=None):
     """The property a page or endpoint works on, and the properties to choose from: those of
     the actor's on which any of `actions` is allowed, by code. A `code` (or `pk`) names one:

@@ -13,8 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from yingke.core import export, permissions
@@ -245,20 +244,20 @@ def module_report(request):
 
 
 REPORT_COLUMNS = [
-    Column(_l("Module"), lambda r, u: r["name"]),
-    Column(_l("Effective customers"), lambda r, u: r["customers"]),
-    Column(_l("Visits"), lambda r, u: r["visits"]),
-    Column(_l("Revenue"), lambda r, u: r["revenue"]),
-    Column(_l("Share of revenue (%)"), lambda r, u: r["share"]),
-    Column(_l("Customers before"), lambda r, u: r["prev_customers"]),
-    Column(_l("Visits before"), lambda r, u: r["prev_visits"]),
-    Column(_l("Revenue before"), lambda r, u: r["prev_revenue"]),
-    Column(_l("Revenue change"), lambda r, u: r["revenue_change"]),
-    Column(_l("Revenue change (%)"), lambda r, u: r["revenue_change_pct"]),
-    Column(_l("Target customers"), lambda r, u: r["target"].customers if r.get("target") else None),
-    Column(_l("Target visits"), lambda r, u: r["target"].visits if r.get("target") else None),
-    Column(_l("Target revenue"), lambda r, u: r["target"].amount if r.get("target") else None),
-    Column(_l("Revenue against target (%)"), lambda r, u: r.get("target_revenue_pct")),
+    Column(gettext_lazy("Module"), lambda r, u: r["name"]),
+    Column(gettext_lazy("Effective customers"), lambda r, u: r["customers"]),
+    Column(gettext_lazy("Visits"), lambda r, u: r["visits"]),
+    Column(gettext_lazy("Revenue"), lambda r, u: r["revenue"]),
+    Column(gettext_lazy("Share of revenue (%)"), lambda r, u: r["share"]),
+    Column(gettext_lazy("Customers before"), lambda r, u: r["prev_customers"]),
+    Column(gettext_lazy("Visits before"), lambda r, u: r["prev_visits"]),
+    Column(gettext_lazy("Revenue before"), lambda r, u: r["prev_revenue"]),
+    Column(gettext_lazy("Revenue change"), lambda r, u: r["revenue_change"]),
+    Column(gettext_lazy("Revenue change (%)"), lambda r, u: r["revenue_change_pct"]),
+    Column(gettext_lazy("Target customers"), lambda r, u: r["target"].customers if r.get("target") else None),
+    Column(gettext_lazy("Target visits"), lambda r, u: r["target"].visits if r.get("target") else None),
+    Column(gettext_lazy("Target revenue"), lambda r, u: r["target"].amount if r.get("target") else None),
+    Column(gettext_lazy("Revenue against target (%)"), lambda r, u: r.get("target_revenue_pct")),
 ]
 
 
@@ -317,16 +316,16 @@ def loss_list(request):
 
 
 LOSS_COLUMNS = [
-    Column(_l("Customer code"), lambda r, u: r.customer.customer_code),
-    Column(_l("Customer"), lambda r, u: r.customer.name),
-    Column(_l("Lost on"), lambda r, u: r.lost_on),
-    Column(_l("Grade before"), lambda r, u: r.previous_grade),
-    Column(_l("Account manager"), lambda r, u: r.owner.label if r.owner else ""),
-    Column(_l("Module"), lambda r, u: r.module.name if r.module else ""),
-    Column(_l("State"), lambda r, u: str(churn.STATES[churn.state_of(r)])),
-    Column(_l("Reason"), lambda r, u: r.reason.name if r.reason else ""),
-    Column(_l("Details"), lambda r, u: r.note),
-    Column(_l("Won back on"), lambda r, u: r.won_back_on),
+    Column(gettext_lazy("Customer code"), lambda r, u: r.customer.customer_code),
+    Column(gettext_lazy("Customer"), lambda r, u: r.customer.name),
+    Column(gettext_lazy("Lost on"), lambda r, u: r.lost_on),
+    Column(gettext_lazy("Grade before"), lambda r, u: r.previous_grade),
+    Column(gettext_lazy("Account manager"), lambda r, u: r.owner.label if r.owner else ""),
+    Column(gettext_lazy("Module"), lambda r, u: r.module.name if r.module else ""),
+    Column(gettext_lazy("State"), lambda r, u: str(churn.STATES[churn.state_of(r)])),
+    Column(gettext_lazy("Reason"), lambda r, u: r.reason.name if r.reason else ""),
+    Column(gettext_lazy("Details"), lambda r, u: r.note),
+    Column(gettext_lazy("Won back on"), lambda r, u: r.won_back_on),
 ]
 
 
@@ -391,9 +390,9 @@ def churn_report(request):
 
 
 CHURN_COLUMNS = [
-    Column(_l("Breakdown"), lambda r, u: r["group"]),
-    Column(_l("Name"), lambda r, u: r["label"]),
-    Column(_l("Losses"), lambda r, u: r["losses"]),
+    Column(gettext_lazy("Breakdown"), lambda r, u: r["group"]),
+    Column(gettext_lazy("Name"), lambda r, u: r["label"]),
+    Column(gettext_lazy("Losses"), lambda r, u: r["losses"]),
 ]
 
 
