@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dashboard import BIN, HOME, REQUESTS, bench_env, ensure_dataset  # noqa: E402
+from dashboard import BIN, HOME, REQUESTS, bench_env, ensure_dataset, stats, timed  # noqa: E402
 
 MEMBER = "bench_am0"
 TEAM = ["bench_am0", "bench_am1", "bench_am2", "bench_am3"]
@@ -121,18 +121,6 @@ def measure() -> dict:
     from yingke.control.table import control_table
     from yingke.core.models import Property, User
     from yingke.customers.models import Customer
-
-    def timed(client, url):
-        t = time.perf_counter()
-        r = client.get(url)
-        assert r.status_code == 200, (url, r.status_code)
-        return (time.perf_counter() - t) * 1000
-
-    def stats(values):
-        values = sorted(values)
-        return {"p50": round(values[len(values) // 2], 1),
-                "p95": round(values[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 1),
-                "max": round(values[-1], 1)}
 
     member = User.objects.get(username=MEMBER)
     am, sm, anon = Client(), Client(), Client()

@@ -151,6 +151,21 @@ def _snapshots(prop) -> None:
             d_count=counts.get("D", 0))
 
 
+def timed(client, url) -> float:
+    """Milliseconds of one GET that must answer 200."""
+    t = time.perf_counter()
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.status_code)
+    return (time.perf_counter() - t) * 1000
+
+
+def stats(values) -> dict:
+    values = sorted(values)
+    return {"p50": round(values[len(values) // 2], 1),
+            "p95": round(values[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 1),
+            "max": round(values[-1], 1)}
+
+
 def measure() -> dict:
     """Runs inside the data set's environment, in a fresh process."""
     _django()
@@ -158,18 +173,6 @@ def measure() -> dict:
     from django.test import Client
 
     from yingke.core.models import User
-
-    def timed(client, url):
-        t = time.perf_counter()
-        r = client.get(url)
-        assert r.status_code == 200, (url, r.status_code)
-        return (time.perf_counter() - t) * 1000
-
-    def stats(values):
-        values = sorted(values)
-        return {"p50": round(values[len(values) // 2], 1),
-                "p95": round(values[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 1),
-                "max": round(values[-1], 1)}
 
     gm, sm = Client(), Client()
     gm.force_login(User.objects.get(username="bench_gm"))

@@ -38,11 +38,12 @@ from functools import lru_cache
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yingke.core import permissions
+from yingke.core.db import save_unique
 from yingke.core.models import AuditEvent, Outlet, Property, User, code_validator
 from yingke.core.permissions import CONFIGURE, NotVisible, is_system
 from yingke.core.roles import OWNER_ROLES, Role
@@ -262,11 +263,7 @@ def _outlet_fields(outlet: Outlet, data: dict, errors: dict) -> None:
 
 
 def _save_outlet(outlet):
-    try:
-        with transaction.atomic():
-            outlet.save()
-    except IntegrityError:  # a concurrent insert of the same code
-        raise Conflict({"code": [_("This property already has an outlet with this code.")]}) from None
+    save_unique(outlet, "code", _("This property already has an outlet with this code."))
 
 
 @transaction.atomic
@@ -509,12 +506,7 @@ def create_staff(actor, *, username, password, role, properties, display_name=""
     for prop in props:
         permissions.require(actor, CONFIGURE, prop)
     user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        raise Conflict({"username": [_("The user name “%(username)s” is taken.")
-                                            % {"username": user.username}]}) from None
+    save_unique(user, "username", _("The user name “%(username)s” is taken.") % {"username": user.username})
     user.properties.set(props)
     _audit(actor, "config.staff.create", f"user:{user.username}", None, _staff_state(user, props))
     return user
@@ -588,12 +580,7 @@ def update_staff(actor, member: User, **data) -> User:
         if team:
             raise Conflict({"is_active" if leaving else "role": [_team_message(member, team)]})
 
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError:
-        raise Conflict({"username": [_("The user name “%(username)s” is taken.")
-                                            % {"username": member.username}]}) from None
+    save_unique(member, "username", _("The user name “%(username)s” is taken.") % {"username": member.username})
     if "properties" in data:
         member.properties.set(props)
     member.__dict__.pop("_property_ids", None)
