@@ -38,7 +38,7 @@ CODE = Query(..., max_length=20, description="Property code.")
 
 
 def _prop(user, code: str, check=_may_read, denied=None):
-    return pick_property(_props(user, check), code, denied or _("Your role may not look at the assignment rules."))
+    return pick_property(user, _props(user, check), code, denied or _("Your role may not look at the assignment rules."))
 
 
 # ---- the rules ---------------------------------------------------------------------------------

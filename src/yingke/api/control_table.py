@@ -108,7 +108,7 @@ def _property(user, member, code: str | None) -> Property:
     if member.pk != user.pk:
         ids &= set(user.property_ids())
     props = list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
-    return pick_property(props, code,
+    return pick_property(user, props, code,
                          _("This member of staff's control table is not kept in any of your properties."))
 
 

@@ -280,7 +280,7 @@ def property_for(actor, code: str | None) -> tuple[Property, list[Property]]:
     """The property asked for by code (404 when unknown or not the actor's), or the first;
     PermissionDenied when the actor reads no targets at all."""
     props = properties_for(actor)
-    return pick_property(props, code, _("Your role does not read position targets.")), props
+    return pick_property(actor, props, code, _("Your role does not read position targets.")), props
 
 
 def readable_members(actor, prop: Property) -> list[User]:

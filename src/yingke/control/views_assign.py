@@ -120,7 +120,7 @@ def _props(user, check) -> list[Property]:
 
 
 def _chosen(request, props, denied):
-    return pick_property(props, request.GET.get("property") or request.POST.get("property"), denied)
+    return pick_property(request.user, props, request.GET.get("property") or request.POST.get("property"), denied)
 
 
 def _assignment_prop(request):

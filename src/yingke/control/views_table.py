@@ -52,7 +52,7 @@ def _properties(actor, member) -> list[Property]:
 
 
 def _chosen(request, props: list[Property]) -> Property:
-    return pick_property(props, request.GET.get("property"),
+    return pick_property(request.user, props, request.GET.get("property"),
                          _("This member of staff's control table is not kept in any of your properties."))
 
 

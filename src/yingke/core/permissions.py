@@ -348,19 +348,24 @@ def require(actor, action: Action, obj=None) -> None:
         raise PermissionDenied
 
 
-def pick_property(props, code=None, denied=None):
-    """One of `props` (the properties a page may work on), by code, case-insensitive: the first
-    without a code; PermissionDenied(denied) when there are none; NotVisible (404) for a code
-    not among them, whether or not it exists."""
-    if not props:
-        raise PermissionDenied(denied) if denied else PermissionDenied
+def pick_property(actor, props, code=None, denied=None):
+    """One of `props` (the properties of the actor's a page may work on), by code,
+    case-insensitive; without a code the first. A code of a property the actor does not work at
+    is NotVisible (404) whether or not it exists; one they work at but not among `props`, or no
+    `props` at all, is PermissionDenied(denied)."""
     code = str(code).strip().lower() if code is not None else ""
-    if not code:
-        return props[0]
-    found = next((p for p in props if p.code.lower() == code), None)
-    if found is None:
-        raise NotVisible
-    return found
+    if code:
+        found = next((p for p in props if p.code.lower() == code), None)
+        if found is not None:
+            return found
+        from yingke.core.models import Property
+
+        ids = actor.property_ids() if is_staff(actor) else []
+        if not Property.objects.filter(pk__in=ids, code__iexact=code).exists():
+            raise NotVisible
+    if not props or code:
+        raise PermissionDenied(denied) if denied else PermissionDenied
+    return props[0]
 
 
 def chosen_property(actor, code=None, *actions: Action, pk=None):
