@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "yingke.grading",
     "yingke.reports",
     "yingke.control",
+    "yingke.complaints",
     "yingke.api",
     "yingke.cli",
     "django.contrib.auth",

@@ -19,4 +19,7 @@ urlpatterns = [
     path("grading/", include("yingke.grading.urls")),
     path("reports/", include("yingke.reports.urls")),
     path("control/", include("yingke.control.urls")),
+    path("complaints/", include("yingke.complaints.urls")),
+    path("notifications/", include(("yingke.core.urls_notifications", "notifications"))),
+    path("f/", include(("yingke.complaints.urls_public", "feedback"))),
 ]

@@ -253,3 +253,27 @@ class AuditEvent(models.Model):
         return cls.objects.create(user=user if is_staff(user) else None,
                                   username=getattr(user, "username", "") or "", action=action,
                                   target=target[:200], rows=rows, details=details)
+
+
+class Notification(models.Model):
+    """An in-app notification for one member of staff (escalations, approvals …). Its text is
+    rendered when read, in the reader's language, by the renderer registered for its `kind`
+    (core.notify); `key` makes sending idempotent: one row per user and key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("for"))
+    kind = models.CharField(_("kind"), max_length=40)
+    key = models.CharField(max_length=120)
+    args = models.JSONField(default=dict, blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -42,6 +42,13 @@ but not theirs to change); `can(...)` answers the same question with a bool.
                general manager of a property they work at (R-6.4, R-6.5)
   handover   – hand a leaving member of staff's work over (obj: that member; R-1.3): whoever
                may configure a property they work at (general manager, administrator)
+  complain   – record a complaint in a property (obj: the property; R-8.1): every role that
+               works there (a guest named must also be visible)
+  handle     – take a complaint through its steps (obj: the complaint; R-8.2): whoever sees it
+               (`complaint_rule`: through its guest like files; anonymous ones by the
+               property-wide roles, so the lobby manager and the supervisor work them all)
+  approve    – approve compensation above the property's threshold (obj: the complaint):
+               the general manager who sees it
 Assignment has a function of its own, `require_assign(actor, customer, owner)`; the
 staff an actor may assign are `assignable_owners(actor, property)`.
 
@@ -58,6 +65,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from yingke.core.roles import (
+    COMPENSATION_APPROVERS,
+    COMPLAINT_REPORTERS,
     CONFIGURERS,
     EDITORS,
     EXPORTERS,
@@ -94,10 +103,14 @@ class Action(StrEnum):
     TARGET = "target"
     CONTROL = "control"
     HANDOVER = "handover"
+    COMPLAIN = "complain"
+    HANDLE = "handle"
+    APPROVE = "approve"
+    COMPLAINT_REPORT = "complaint_report"
 
 
 (SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT, GRADE, REGRADE, REPORT,
- CLAIM, DECIDE, TARGET, CONTROL, HANDOVER) = Action
+ CLAIM, DECIDE, TARGET, CONTROL, HANDOVER, COMPLAIN, HANDLE, APPROVE, COMPLAINT_REPORT) = Action
 
 
 class NotVisible(Http404):
@@ -154,6 +167,21 @@ def row_rule(user, path: str = "") -> Q:
     if role == Role.ACCOUNT_MANAGER:
         return in_props & (pool | Q(**{f"{p}owner_id": user.pk}))
     return NOTHING  # administrators see no customer data (R-1.2)
+
+
+def complaint_rule(user, path: str = "") -> Q:
+    """The complaints `user` sees (R-8.1, issue 16): one with a guest, when the guest's file is
+    visible (row_rule); an anonymous one, by the property-wide roles of its property (general
+    manager, lobby manager / front desk, supervisor)."""
+    p = f"{path}__" if path else ""
+    if is_system(user):
+        return Q()
+    if not is_staff(user):
+        return NOTHING
+    guest = Q(**{f"{p}customer__isnull": False}) & row_rule(user, f"{p}customer")
+    if user.role in PROPERTY_WIDE:
+        return guest | (Q(**{f"{p}customer__isnull": True}) & Q(**{f"{p}property_id__in": user.property_ids()}))
+    return guest
 
 
 class RuleQuerySet(models.QuerySet):
@@ -340,6 +368,21 @@ def require(actor, action: Action, obj=None) -> None:
         theirs = set(obj.property_ids()) if obj is not None else set()
         if allowed is not None and not (theirs & set(allowed)):
             raise PermissionDenied(_("Your role may not hand over this member of staff's work."))
+    elif action == COMPLAIN:  # obj: a property
+        if obj is None or obj.pk not in actor.property_ids() or actor.role == Role.ADMIN:
+            raise PermissionDenied(_("You do not work at this property, so you cannot record its complaints."))
+    elif action == HANDLE:  # obj: a complaints.Complaint
+        if not _visible(actor, obj):
+            raise NotVisible
+    elif action == APPROVE:  # obj: a complaints.Complaint
+        if not _visible(actor, obj):
+            raise NotVisible
+        if actor.role not in COMPENSATION_APPROVERS:
+            raise PermissionDenied(_("Only the general manager approves compensation above the property's "
+                                     "threshold."))
+    elif action == COMPLAINT_REPORT:  # obj: a property
+        if actor.role not in COMPLAINT_REPORTERS or obj is None or obj.pk not in actor.property_ids():
+            raise PermissionDenied(_("Your role may not read the complaint reports of this property."))
     elif action == CONFIGURE:
         allowed = configurable_property_ids(actor)
         if allowed is not None and (not allowed or (obj is not None and obj.pk not in allowed)):

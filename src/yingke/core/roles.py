@@ -39,3 +39,9 @@ GRADERS = {Role.GENERAL_MANAGER, Role.ADMIN}
 # Roles that read the management reports (dashboard, module contribution, churn): the general
 # manager for the property, the sales manager limited to their team.
 REPORTERS = {Role.GENERAL_MANAGER, Role.SALES_MANAGER}
+# Roles that approve a complaint's compensation above the property's threshold.
+COMPENSATION_APPROVERS = {Role.GENERAL_MANAGER}
+# Roles that read the complaint reports of their properties.
+COMPLAINT_REPORTERS = {Role.GENERAL_MANAGER, Role.FRONT_DESK, Role.SUPERVISOR}
+# Who an overdue complaint step escalates to, level by level.
+ESCALATION_LEVELS = {1: Role.FRONT_DESK, 2: Role.GENERAL_MANAGER}

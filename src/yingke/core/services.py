@@ -85,6 +85,25 @@ def clean_text(value, field: str, max_length: int, required: bool = True, errors
     return text
 
 
+def clean_paragraphs(value, field: str, max_length: int, required: bool = True,
+                     errors: dict | None = None) -> str:
+    """Text of several lines (a guest's words, a note): line breaks kept (CR LF → LF, at most
+    one empty line in a row), each line's spaces collapsed; otherwise as `clean_text`."""
+    own = errors is None
+    errors = {} if own else errors
+    lines = [" ".join(line.split()) for line in str(value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not plain(text.replace("\n", " ")):
+        errors.setdefault(field, []).append(_("Remove the control characters or invalid symbols."))
+    elif len(text) > max_length:
+        errors.setdefault(field, []).append(_("Enter at most %(max)s characters.") % {"max": max_length})
+    elif required and not visible(text):
+        errors.setdefault(field, []).append(_("This field is required."))
+    if own and errors:
+        raise ValidationError(errors)
+    return text
+
+
 @lru_cache(maxsize=1)
 def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())

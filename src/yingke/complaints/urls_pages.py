@@ -1,0 +1,3 @@
+"""Filled by its builder."""
+
+urlpatterns = []
