@@ -1,6 +1,7 @@
 """R-6.4 / R-1.2: who reads whose daily control table. Themselves (account and sales managers),
 their own sales manager, the general manager of a property they work at (CONTROL in
-core.permissions); everyone else 403, an unknown member or property 404. The team view is the
+core.permissions); anyone else's table is 404 like an unknown member or property (no staff-id
+oracle), one's own when the role keeps none 403. The team view is the
 sales manager's (their team) and the general manager's (every account and sales manager of the
 property). The control table is the account manager's home page."""
 
@@ -22,15 +23,15 @@ def get(client, user, url, **params):
 
 # reader → {member: expected status}
 MATRIX = {
-    "am1": {"am1": 200, "am2": 403, "am3": 403, "sm": 403, "gm": 403, "am_h2": 403},
-    "am3": {"am3": 200, "am1": 403},
-    "sm": {"sm": 200, "am1": 200, "am2": 200, "am3": 403, "am_h2": 403},
-    "gm": {"am1": 200, "am2": 200, "am3": 200, "sm": 200, "am_h2": 403, "gm": 403},
-    "gm2": {"am_h2": 200, "am1": 403},
-    "desk": {"am1": 403, "desk": 403},
-    "sup": {"am1": 403},
-    "admin": {"am1": 403, "admin": 403},
-    "am_h2": {"am_h2": 200, "am1": 403},
+    "am1": {"am1": 200, "am2": 404, "am3": 404, "sm": 404, "gm": 404, "am_h2": 404},
+    "am3": {"am3": 200, "am1": 404},
+    "sm": {"sm": 200, "am1": 200, "am2": 200, "am3": 404, "am_h2": 404},
+    "gm": {"am1": 200, "am2": 200, "am3": 200, "sm": 200, "am_h2": 404, "gm": 403},
+    "gm2": {"am_h2": 200, "am1": 404},
+    "desk": {"am1": 404, "desk": 403},
+    "sup": {"am1": 404},
+    "admin": {"am1": 404, "admin": 403},
+    "am_h2": {"am_h2": 200, "am1": 404},
 }
 
 

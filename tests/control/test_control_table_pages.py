@@ -121,7 +121,7 @@ def test_export_one_row_per_listed_customer_with_its_section(client, world, fmt)
 
 def test_export_is_refused_to_whoever_may_not_read_the_table(client, world):
     client.force_login(world.am2)
-    assert client.get(reverse("control:today_export", args=["csv"]), {"member": world.am1.pk}).status_code == 403
+    assert client.get(reverse("control:today_export", args=["csv"]), {"member": world.am1.pk}).status_code == 404
     client.force_login(world.am1)
     assert client.get(reverse("control:today_export", args=["pdf"])).status_code == 404
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from django.db.models import Q
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from yingke.api.access import customer_for_write
 from yingke.api.errors import ErrorOut, not_found
@@ -43,12 +44,12 @@ class ReasonIn(In):
 
 
 class ClaimIn(ReasonIn):
-    from_pool: bool = Field(False, description="true: claim it only if it is still in the shared pool (409 "
+    from_pool: StrictBool = Field(False, description="true: claim it only if it is still in the shared pool (409 "
                                                "otherwise); never make a request.")
 
 
 class CodeClaimIn(In):
-    property: int = Field(ge=1, le=MAX_ID, description="Id of a property you work at.")
+    property: StrictInt = Field(ge=1, le=MAX_ID, description="Id of a property you work at.")
     customer_code: str = Field(max_length=30, description="The file's customer code.",
                                json_schema_extra={"pattern": LINE})
     reason: str | None = Field(None, max_length=500, description="Why (required, one line, at most 500 characters).",
@@ -70,7 +71,8 @@ class ClaimOut(Schema):
     status: STATUS
     reason: str
     decision_reason: str
-    decided_by: OwnerOut | None
+    decided_by: OwnerOut | None = Field(description="Who decided; null unless you decide the claim (or decided "
+                                                    "it yourself): it would name the owning team.")
     decided_at: dt.datetime | None
     created_at: dt.datetime
     can_decide: bool
@@ -98,7 +100,8 @@ def claim_out(user, c: Claim, visible: set | None = None, deciding: set | None =
                      "name": c.customer.name if sees else None},
         "claimant": owner_out(c.claimant), "owner": owner_out(c.owner) if decides else None,
         "status": c.status, "reason": c.reason, "decision_reason": c.decision_reason,
-        "decided_by": owner_out(c.decided_by), "decided_at": c.decided_at, "created_at": c.created_at,
+        "decided_by": owner_out(c.decided_by) if decides or c.decided_by_id == user.pk else None,
+        "decided_at": c.decided_at, "created_at": c.created_at,
         "can_decide": decides and c.status == Claim.Status.PENDING and c.claimant_id != user.pk,
         "can_withdraw": c.claimant_id == user.pk and c.status == Claim.Status.PENDING,
     }

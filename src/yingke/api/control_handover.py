@@ -15,6 +15,7 @@ field and changes nothing; nothing left to hand over is 409.
 import datetime as dt
 
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from yingke.api.errors import ErrorOut
 from yingke.api.schemas import In
@@ -46,12 +47,15 @@ class HoldingsOut(Schema):
     properties: list[str] = Field(description="Codes of the properties the caller hands over.")
     total: int = Field(description="Everything held; 0: nothing to hand over.")
     kinds: list[KindOut] = Field(description="Every kind, also those with nothing held.")
+    team_kept: list[str] = Field(description="Usernames of account managers of their team who also work at other "
+                                             "properties: a handover here leaves them in the team (their new "
+                                             "sales manager is chosen on their staff pages).")
 
 
 class HandoverIn(In):
-    to: int | None = Field(None, ge=1, le=MAX_ID, description="Id of the active account or sales manager who "
+    to: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="Id of the active account or sales manager who "
                                                               "takes it all; null with by_rules.")
-    by_rules: bool = Field(False, description="Give each file an owner by the property's assignment rules "
+    by_rules: StrictBool = Field(False, description="Give each file an owner by the property's assignment rules "
                                               "(the leaver excluded).")
     reason: str = Field(max_length=300, description="Recorded on each file.")
     properties: list[str] | None = Field(None, max_length=50, description="Codes of the properties to hand over "
@@ -66,7 +70,9 @@ class HandoverOut(Schema):
     reason: str
     created_at: dt.datetime
     counts: dict = Field(description="What moved per kind (customers, claims_made, team, targets …), the "
-                                     "properties, and by the rules the files per new owner ('' — the pool).")
+                                     "properties, `team_kept` (usernames of team members who also work "
+                                     "elsewhere and stay in the team), and by the rules the files per new "
+                                     "owner ('' — the pool).")
     summary: str
 
 
@@ -78,7 +84,8 @@ def _holdings_out(member, props, held) -> dict:
                                for pk, n in sorted(per.items())]}
              for key, per in held.items()]
     return {"member": member.pk, "username": member.username, "properties": [p.code for p in props],
-            "total": service.total(held), "kinds": kinds}
+            "total": service.total(held), "kinds": kinds,
+            "team_kept": [u.username for u in service.team_kept(member, [p.pk for p in props])]}
 
 
 @router.get("/staff/{int:user_id}/holdings", response={200: HoldingsOut, 403: ErrorOut, 404: ErrorOut},

@@ -7,7 +7,8 @@ GET /api/control-table/team?property=&day=      a sales manager's team (a genera
     account and sales manager of the property): one line of section counts per member.
 
 Thin adapters over control.table (which asks core.permissions): a member whose table the caller
-may not read 403, an unknown member or property 404, a day that is not a date or out of range
+may not read and an unknown member alike 404 (no staff-id oracle), the caller's own table when
+their role keeps none 403, an unknown property 404, a day that is not a date or out of range
 422. A section nothing tracks yet (follow-ups, commitments, complaints until their issues add
 them) has `tracked: false`, a count of 0 and no rows.
 """
@@ -22,7 +23,7 @@ from ninja import Field, Query, Router, Schema
 from yingke.api.errors import ErrorOut, field_error
 from yingke.control import table as service
 from yingke.core.models import Property, User
-from yingke.core.permissions import CONTROL, pick_property, require
+from yingke.core.permissions import CONTROL, NotVisible, can, pick_property, require
 from yingke.core.roles import Role
 from yingke.core.services import MAX_ID
 
@@ -125,6 +126,8 @@ def control_table(request, member: int = Query(None, ge=1, le=MAX_ID, descriptio
     target = user if member is None else User.objects.filter(pk=member).first()
     if target is None:
         raise Http404
+    if target.pk != user.pk and not can(user, CONTROL, target):
+        raise NotVisible  # like an unknown id: staff ids cannot be probed
     require(user, CONTROL, target)
     prop = _property(user, target, property)
     table = service.control_table(user, target, prop, _day(prop, day), cap=limit)

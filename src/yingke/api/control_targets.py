@@ -15,6 +15,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 
 from yingke.api.errors import ErrorOut
 from yingke.api.schemas import In
@@ -88,12 +89,13 @@ class TargetsOut(Schema):
 
 
 class PositionTargetIn(In):
-    effective: int | None = Field(None, ge=0, le=targets.MAX_COUNT)
-    a_customers: int | None = Field(None, ge=0, le=targets.MAX_COUNT)
-    visits: int | None = Field(None, ge=0, le=targets.MAX_COUNT)
+    # Strict: JSON true/false, "5" or 5.0 is not a count (pydantic would coerce it).
+    effective: StrictInt | None = Field(None, ge=0, le=targets.MAX_COUNT)
+    a_customers: StrictInt | None = Field(None, ge=0, le=targets.MAX_COUNT)
+    visits: StrictInt | None = Field(None, ge=0, le=targets.MAX_COUNT)
     revenue: Decimal | None = Field(None, ge=0, le=targets.MAX_REVENUE, description="Yuan, two decimals at most.")
-    new_customers: int | None = Field(None, ge=0, le=targets.MAX_COUNT)
-    follow_ups: int | None = Field(None, ge=0, le=targets.MAX_COUNT)
+    new_customers: StrictInt | None = Field(None, ge=0, le=targets.MAX_COUNT)
+    follow_ups: StrictInt | None = Field(None, ge=0, le=targets.MAX_COUNT)
 
 
 class PositionTargetOut(Schema):

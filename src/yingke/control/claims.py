@@ -265,7 +265,9 @@ def _decide(actor, made, status, reason):
 
 def decidable(actor):
     """Claims `actor` decides or decided: the general manager every claim of their properties;
-    a sales manager those of files owned (when claimed) by their team, and those they decided.
+    a sales manager the pending claims they may decide now (DECIDE: the file's account manager
+    is in their team today — not the owner when it was claimed, so a sales manager who
+    inherits a team does not see its old claims) and the claims they decided themselves.
     Never their own claims (they do not decide them)."""
     qs = Claim.objects.all()
     if is_system(actor):
@@ -276,7 +278,8 @@ def decidable(actor):
     if actor.role == Role.GENERAL_MANAGER:
         return qs
     if actor.role == Role.SALES_MANAGER:
-        return qs.filter(Q(owner__manager_id=actor.pk) | Q(decided_by_id=actor.pk))
+        return qs.filter(Q(status=Claim.Status.PENDING, customer__owner__manager_id=actor.pk)
+                         | Q(decided_by_id=actor.pk))
     return qs.none()
 
 

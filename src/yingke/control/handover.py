@@ -30,7 +30,12 @@ What moves, in ONE transaction (all or nothing), recorded on a Handover row (`co
                    claim of the property (permissions DECIDE), finds them in the claims queue.
   team             their active account managers (a sales manager): handed to `to` when `to`
                    is a sales manager; otherwise they report to no sales manager (the general
-                   manager leads them) until one is chosen on their staff page.
+                   manager leads them) until one is chosen on their staff page. Only those who
+                   work at none but the handed-over properties: one who also works elsewhere
+                   stays in the member's team (moving them would change another property's
+                   team without its general manager) — `team_kept` in the counts, named in the
+                   summary and on the screen; the member's deactivation stays blocked by the
+                   team check in core.services until someone gives them a new sales manager.
   targets          their position targets of periods that have not started yet (R-6.3):
                    added to `to`'s targets of the same periods (so the team's total stays);
                    by the rules, removed (the sales manager sets the new owners' targets).
@@ -125,12 +130,34 @@ def _count_claims_to_decide(member, property_ids):
     return _by_property(_claims_to_decide(member, property_ids))
 
 
-def _team(member, property_ids):
-    return User.objects.filter(manager=member, is_active=True, properties__in=property_ids)
+def _team(member, property_ids) -> tuple[list, list]:
+    """(moving, kept): the member's active account managers at those properties; `moving` work
+    at none but those (the handover re-parents them), `kept` also work elsewhere: moving them
+    would change another property's team behind its general manager's back, so they stay."""
+    team = list(User.objects.filter(manager=member, is_active=True, properties__in=property_ids)
+                .distinct().order_by("username"))
+    if not team:
+        return [], []
+    theirs: dict[int, set] = {}
+    for uid, pid in User.properties.through.objects.filter(user_id__in=[u.pk for u in team]) \
+            .values_list("user_id", "property_id"):
+        theirs.setdefault(uid, set()).add(pid)
+    scope_ids = set(property_ids)
+    moving = [u for u in team if theirs.get(u.pk, set()) <= scope_ids]
+    return moving, [u for u in team if u not in moving]
+
+
+def team_kept(member, property_ids) -> list:
+    """Account managers of the member's team at those properties who also work elsewhere: a
+    handover there leaves them in the member's team (see `_team`)."""
+    return _team(member, property_ids)[1] if property_ids else []
 
 
 def _count_team(member, property_ids):
-    through = User.properties.through.objects.filter(user__manager=member, user__is_active=True,
+    moving, _kept = _team(member, property_ids)
+    if not moving:
+        return {}
+    through = User.properties.through.objects.filter(user_id__in=[u.pk for u in moving],
                                                       property_id__in=property_ids)
     return {p: n for p, n in through.values_list("property_id").annotate(n=Count("user_id")).order_by() if n}
 
@@ -185,7 +212,8 @@ def _move_claims_to_decide(ctx: Context) -> int:
 
 
 def _move_team(ctx: Context) -> int:
-    team = list(_team(ctx.member, ctx.property_ids).distinct())
+    team, kept = _team(ctx.member, ctx.property_ids)
+    ctx.handover.team_kept = kept
     if not team:
         return 0
     new_manager = ctx.to if ctx.to is not None and ctx.to.role == Role.SALES_MANAGER else None
@@ -209,6 +237,7 @@ def _move_targets(ctx: Context) -> int:
                 if theirs is not None:
                     setattr(mine, field, theirs if own is None else own + theirs)
             mine.set_by = user
+            mine._history_user = user
             mine._change_reason = ctx.reason[:100]
             mine.save()
         target._change_reason = ctx.reason[:100]
@@ -343,8 +372,12 @@ def handover(actor, member, *, to=None, by_rules=False, reason, properties=None)
         User.objects.select_for_update().filter(pk=member.pk).first()
         held = holdings(member, ids)
         if not total({k: v for k, v in held.items() if k != "claims_to_decide"}):
-            raise Conflict({"__all__": [_("%(name)s holds nothing to hand over in %(codes)s.")
-                                        % {"name": member.label, "codes": ", ".join(p.code for p in props)}]})
+            text = _("%(name)s holds nothing to hand over in %(codes)s.") % {
+                "name": member.label, "codes": ", ".join(p.code for p in props)}
+            kept = team_kept(member, ids)
+            if kept:
+                text += " " + kept_note(member, [u.label for u in kept])
+            raise Conflict({"__all__": [text]})
         h = Handover.objects.create(from_user=member, to_user=to, reason=reason, actor=history_user(actor))
         ctx = Context(actor=actor, member=member, to=to, property_ids=ids, handover=h, reason=reason)
         counts = {}
@@ -355,6 +388,7 @@ def handover(actor, member, *, to=None, by_rules=False, reason, properties=None)
         counts["by_rules"] = to is None
         team_to = getattr(h, "team_moved_to", None)
         counts["team_to"] = team_to.username if team_to is not None else None
+        counts["team_kept"] = [u.username for u in getattr(h, "team_kept", [])]
         if to is None:
             counts["owners"] = _owner_counts(ctx.owners)
             counts["rules"] = {str(k): v for k, v in ctx.rules.items()}
@@ -395,7 +429,16 @@ def summary(h: Handover) -> str:
                 f"{name or _('the shared pool')} {n}" for name, n in owners.items())}
     if counts.get("team") and not counts.get("team_to"):
         line += " " + _("Their account managers now report to no sales manager; choose one on their staff pages.")
+    if counts.get("team_kept"):
+        line += " " + kept_note(h.from_user, counts["team_kept"])
     if counts.get("claims_to_decide"):
         line += " " + _("%(n)d claims waiting for their decision stay open for the general manager "
                         "(or the team's new sales manager).") % {"n": counts["claims_to_decide"]}
     return line
+
+
+def kept_note(member, names) -> str:
+    """The sentence on team members a handover leaves in `member`'s team (`team_kept`)."""
+    return _("%(names)s also work at other properties, so they stay in %(name)s's team; "
+             "choose their new sales manager on their staff pages (until then %(name)s cannot be "
+             "deactivated).") % {"names": ", ".join(names), "name": member.label}

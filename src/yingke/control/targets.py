@@ -327,6 +327,18 @@ def set_targets(actor, prop: Property, member: User, kind, start, data: dict) ->
     return target
 
 
+def copy_into(actor, prop: Property, kind, start) -> dict:
+    """"Copy from the previous period" (the page's button): `copy_to_next` of the period before
+    the one starting `start`. ValidationError (nothing copied) when there is none (2000 is the
+    first) or the period is out of range."""
+    period = make_period(prop, kind, start)
+    source = period.previous()
+    if source.start < EARLIEST:
+        raise ValidationError({"start": [_("%(period)s is the first period with targets: there is no earlier "
+                                           "period to copy from.") % {"period": period.label}]})
+    return copy_to_next(actor, prop, period.kind, source.start)
+
+
 def copy_to_next(actor, prop: Property, kind, start) -> dict:
     """Copy the targets of the period starting `start` that `actor` may set into the next
     period, keeping any target already set there. Returns {"copied": n, "kept": n}."""

@@ -4,7 +4,7 @@ withdraw. Thin: control.claims decides everything (and asks core.permissions).
 
   * /control/pool/ – files without an account manager in the user's properties (the
     customer list's filters, forced to owner=none; highest total spend first by default),
-    keyset pages. Claim buttons for the roles that claim (account and sales managers); the
+    keyset pages; ?property= of a property they do not work at (or none) is 404. Claim buttons for the roles that claim (account and sales managers); the
     general manager, the front desk and the supervisor see the list without them.
   * /control/claims/ – pending claims the user decides (approve, refuse with a reason), the
     recent decisions, the user's own claims (status, decision, withdraw) and the form that
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from yingke.control import claims
 from yingke.control.models import Assignment, Claim
 from yingke.core import permissions
+from yingke.core.models import Property
 from yingke.core.pagination import InvalidCursor, Page, keyset_page
 from yingke.core.permissions import is_staff
 from yingke.core.roles import Role
@@ -64,6 +65,10 @@ def _pool_query(get) -> str:
 @login_required
 def pool(request):
     user = request.user
+    code = request.GET.get("property")
+    if code:  # one of the user's properties: any other code, known or not, is 404
+        mine = list(Property.objects.filter(pk__in=user.property_ids()).order_by("code")) if is_staff(user) else []
+        permissions.pick_property(user, mine, code)
     filters = CustomerFilterSet(_pool_data(request.GET), user=user, ui=True)
     page, cursor_invalid = EMPTY_PAGE, False
     if not filters.invalid():
@@ -227,8 +232,8 @@ def claims_page(request):
     decide = claims.decidable(user)
     pending = list(decide.filter(status=Claim.Status.PENDING).select_related(*related)
                    .order_by("created_at", "pk")[:CLAIMS_SHOWN])
-    decided = list(decide.exclude(status=Claim.Status.PENDING).select_related(*related)
-                   .order_by("-decided_at", "-pk")[:DECIDED_SHOWN])
+    decided = _mark_visible(user, list(decide.exclude(status=Claim.Status.PENDING).select_related(*related)
+                                       .order_by("-decided_at", "-pk")[:DECIDED_SHOWN]))
     own = _mark_visible(user, list(claims.mine(user).select_related("customer", "decided_by", "property")
                                    .order_by("-created_at", "-pk")[:CLAIMS_SHOWN]))
     props = list(user.properties.order_by("code")) if claims.claim_roles(user) else []

@@ -71,9 +71,11 @@ def handover_page(request, user_id):
     history = (Handover.objects.filter(from_user=member).select_related("to_user", "actor")
                .order_by("-created_at", "-pk")[:HISTORY_SHOWN])
     labels = service.labels()
+    kept = service.team_kept(member, [p.pk for p in props])
     return render(request, "control/handover.html", {
         "title": _("Handover of %(name)s") % {"name": member.label}, "member": member, "properties": props,
         "rows": _rows(held, props), "total": service.total(held), "form": form,
+        "team_kept": service.kept_note(member, [u.label for u in kept]) if kept else "",
         "history": [(h, [(labels.get(k, k), v) for k, v in (h.counts or {}).items()
                          if k in labels and isinstance(v, int) and v]) for h in history],
     }, status=422 if request.method == "POST" else 200)

@@ -9,8 +9,9 @@
                                sales manager of the property), one line of counts per member
   /control/team/print/         every member's table, one A4 page each (print stylesheet)
 
-A member id that is not a number or no member of staff is 404; a member whose table the actor
-may not read is 403 (the service asks core.permissions); an unknown property code is 404.
+A member id that is not a number, no member of staff, or someone whose table the actor may not
+read is 404 (one answer, so staff ids cannot be probed); one's own table when the role keeps
+none is 403 (core.permissions CONTROL); an unknown property code is 404.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -24,11 +25,21 @@ from django.views.decorators.http import require_GET
 from yingke.control import table as service
 from yingke.core.export import Column, export_response
 from yingke.core.models import Property, User
-from yingke.core.permissions import pick_property
+from yingke.core.permissions import CONTROL, NotVisible, can, pick_property, require
 from yingke.core.roles import Role
 
 PRINT_ROWS = 12  # rows per section on paper: one A4 page per person
 EXPORT_ROWS = 5_000  # rows per section in the export
+
+
+def readable_member(actor, member):
+    """CONTROL on `member`: someone else whose table the actor may not read is NotVisible (404)
+    like an unknown id, so that ids of other staff cannot be probed; one's own table, when the
+    role keeps none, is PermissionDenied (403)."""
+    if member.pk != actor.pk and not can(actor, CONTROL, member):
+        raise NotVisible
+    require(actor, CONTROL, member)
+    return member
 
 
 def _member(request):
@@ -58,10 +69,8 @@ def _chosen(request, props: list[Property]) -> Property:
 
 def _resolve(request):
     """(member, property, properties) of the table asked for; CONTROL checked first."""
-    from yingke.core.permissions import CONTROL, require
-
     member = _member(request)
-    require(request.user, CONTROL, member)
+    readable_member(request.user, member)
     props = _properties(request.user, member)
     return member, _chosen(request, props), props
 

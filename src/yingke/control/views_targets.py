@@ -132,8 +132,12 @@ def targets_copy(request):
     period, errors = _period(request, prop, request.POST)
     if errors:
         messages.error(request, _("The period was not understood; nothing was copied."))
+        return redirect(f"{reverse('control:targets')}?{_query(prop, period)}")
+    try:
+        result = targets.copy_into(request.user, prop, period.kind, period.start)
+    except ValidationError as e:
+        messages.error(request, " ".join([*e.messages, _("Nothing was copied.")]))
     else:
-        result = targets.copy_to_next(request.user, prop, period.kind, period.previous().start)
         messages.success(request, _("%(copied)d targets copied from the previous period; %(kept)d already set "
                                     "were kept.") % {"copied": result["copied"], "kept": result["kept"]})
     return redirect(f"{reverse('control:targets')}?{_query(prop, period)}")
