@@ -207,7 +207,11 @@ def test_reassigning_owner(world, api_as):
     assert api_as(world.desk).patch(url, {"owner": None}).status_code == 403
     assert api_as(world.sm).patch(url, {"owner": world.am2.pk}).status_code == 200
     assert Customer.objects.get(pk=world.c_am1.pk).owner == world.am2
-    assert api_as(world.am2).patch(url, {"owner": None}).status_code == 200
+    # Back to the pool only by Release, with a reason: not by clearing the owner.
+    refused = api_as(world.am2).patch(url, {"owner": None})
+    assert refused.status_code == 422 and "owner" in refused.json()["errors"]
+    assert Customer.objects.get(pk=world.c_am1.pk).owner == world.am2
+    assert api_as(world.am2).post(f"{url}/release", {"reason": "不再跟进"}).status_code == 200
     assert Customer.objects.get(pk=world.c_am1.pk).owner is None
     # Sending the unchanged owner is fine for anyone who may edit.
     assert api_as(world.am2).patch(url, {"owner": None, "job_title": "经理"}).status_code == 200

@@ -113,7 +113,7 @@ def test_bulk_assign_and_history(world, as_):
     assert hist[0]["by"]["username"] == "gm" and hist[0]["reason"] == "调整"
     # am1 no longer sees the file: its history is 404 for them
     assert as_(world.am1).get(f"/api/customers/{world.c_am1.pk}/assignments").status_code == 404
-    r = as_(world.gm).post("/api/customers/assign", {"ids": [world.c_pool.pk], "owner": None})
+    r = as_(world.gm).post("/api/customers/assign", {"ids": [world.c_pool.pk], "owner": None, "reason": "退回"})
     assert r.status_code == 200 and Customer.objects.get(pk=world.c_pool.pk).owner_id is None
     assert Assignment.objects.filter(customer=world.c_pool, rule=R.RELEASE).exists()
 

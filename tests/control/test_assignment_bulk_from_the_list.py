@@ -57,7 +57,7 @@ def test_gm_assigns_several_files_at_once(client, world):
 
 def test_release_to_the_pool(client, world):
     client.force_login(world.sm)
-    client.post(BULK, {"ids": [world.c_am1.pk, world.c_am2.pk], "owner": "pool"})
+    client.post(BULK, {"ids": [world.c_am1.pk, world.c_am2.pk], "owner": "pool", "reason": "退回公海"})
     assert owners(world.c_am1, world.c_am2) == [None, None]
     assert set(Assignment.objects.values_list("rule", flat=True)) == {R.RELEASE}
 
@@ -77,7 +77,7 @@ def test_all_or_nothing_names_how_many_and_why(client, world):
     ("desk", "am1", False), ("sup", "am1", False), ("admin", "am1", False), ("gm2", "am1", False)])
 def test_who_may_assign_to_whom(client, world, who, target, ok):
     client.force_login(getattr(world, who))
-    client.post(BULK, {"ids": [world.c_pool.pk], "owner": getattr(world, target).pk})
+    client.post(BULK, {"ids": [world.c_pool.pk], "owner": getattr(world, target).pk, "reason": "分配"})
     assert owners(world.c_pool) == [getattr(world, target).pk if ok else None]
 
 

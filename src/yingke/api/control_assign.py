@@ -8,7 +8,8 @@ Thin adapters over control.assignment (which asks core.permissions):
     changed with TARGET on the member (403 otherwise).
   * queue: the sales and general managers of the property.
   * bulk assign: every file visible and editable, `require_assign` for the owner; all or nothing
-    (422 naming how many could not be assigned and why).
+    (422 naming how many could not be assigned and why; 409 when a file changed hands meanwhile).
+    A reason is required to release files and to take pool files for oneself.
   * history: any role that sees the file (row_rule).
 """
 
@@ -185,7 +186,8 @@ def assignment_queue(request, property: str = CODE, limit: int = LIMIT, offset: 
 class BulkAssignIn(In):
     ids: list[int] = Field(min_length=1, max_length=assignment.MAX_BULK, description="Customer ids.")
     owner: int | None = Field(description="The new account manager's id; null: the shared pool.", ge=1, le=MAX_ID)
-    reason: str = Field("", max_length=300)
+    reason: str = Field("", max_length=300, description="Required to release files (`owner` null) and to take files "
+                                                          "of the shared pool for yourself (a claim).")
 
 
 class BulkAssignOut(Schema):
@@ -195,7 +197,9 @@ class BulkAssignOut(Schema):
 
 @router.post("/customers/assign", response={200: BulkAssignOut, **ERRORS}, summary="Assign files in bulk",
              description="Every file or none: each must be one you may change, and the owner one you may assign "
-                         "(`null` puts them back into the pool). Recorded with the rule `bulk` (`release`).")
+                         "(`null` puts them back into the pool, with a reason). Recorded with the rule `bulk` "
+                         "(`release`). 409 when a file changed account manager while this request ran: nothing "
+                         "moved.")
 def assign_customers(request, payload: BulkAssignIn):
     from django.contrib.auth import get_user_model
 

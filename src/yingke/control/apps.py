@@ -20,6 +20,7 @@ class ControlConfig(AppConfig):
         visits_changed.connect(on_visits_changed, dispatch_uid="control.pattern")
 
         register_handover()
+        register_owner_mover()
 
 
 def register_handover():
@@ -30,3 +31,12 @@ def register_handover():
 
     if blocking not in HOLDING_COUNTERS:
         HOLDING_COUNTERS.append(blocking)
+
+
+def register_owner_mover():
+    """R-6.1: an owner changed on the file's form or by PATCH goes through the one owner mover
+    (control.ownership: an Assignment row, pending claims lapse, the queue row goes)."""
+    from yingke.control.ownership import move_edited_owner
+    from yingke.customers.services import OWNER_MOVER
+
+    OWNER_MOVER[:] = [move_edited_owner]

@@ -52,6 +52,7 @@ from yingke.control.ownership import move
 from yingke.core import permissions
 from yingke.core.permissions import SYSTEM, assignable_owners, is_staff, is_system
 from yingke.core.roles import Role
+from yingke.core.services import Conflict
 from yingke.customers.models import Customer
 
 Rule = Assignment.Rule
@@ -278,7 +279,12 @@ def assign_by_rules(actor, customer_ids, *, reason, handover=None, exclude=()) -
     """Give the files `customer_ids` an owner by the rules of their property (R-6.2), through
     ownership.move grouped by (owner, rule); the rest go to the queue (owner None, rule
     "queue", an Unassigned row with why). Returns {rule: files}. The caller has checked that
-    `actor` may (SYSTEM for jobs; HANDOVER; may_manage_queue)."""
+    `actor` may (SYSTEM for jobs; HANDOVER; may_manage_queue).
+
+    The files are locked first and decided as they are under the lock: without a handover
+    (the job, the queue) only files still without an owner — one given an owner meanwhile is
+    skipped and leaves the queue; in a handover only files the leaving member (`exclude`)
+    still owns."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
@@ -286,9 +292,15 @@ def assign_by_rules(actor, customer_ids, *, reason, handover=None, exclude=()) -
     counts: dict[str, int] = defaultdict(int)
     if not ids:
         return {}
+    sources = {getattr(e, "pk", e) for e in exclude} if handover is not None else {None}
     with transaction.atomic():
-        rows = list(Customer.objects.filter(pk__in=ids).order_by("pk")
-                    .values("pk", "property_id", "created_by_id", "area"))
+        locked = list(Customer.objects.filter(pk__in=ids).order_by("pk").select_for_update()
+                      .values("pk", "property_id", "created_by_id", "area", "owner_id"))
+        rows = [r for r in locked if r["owner_id"] in sources]
+        if handover is None:  # owned meanwhile: no longer waiting for an owner
+            owned = [r["pk"] for r in locked if r["owner_id"] is not None]
+            if owned:
+                Unassigned.objects.filter(customer_id__in=owned).delete()
         by_prop: dict[int, list[dict]] = defaultdict(list)
         for r in rows:
             by_prop[r["property_id"]].append(r)
@@ -366,21 +378,29 @@ def apply_rules_now(actor, prop) -> dict[str, int]:
 
 
 def queue(actor, prop):
-    """The files waiting in `prop`'s queue that `actor` sees, oldest first."""
+    """The files waiting in `prop`'s queue that `actor` sees, oldest first (still without an owner)."""
     require_queue(actor, prop)
-    return (Unassigned.objects.filter(property_id=prop.pk)
+    return (Unassigned.objects.filter(property_id=prop.pk, customer__owner__isnull=True)
             .filter(permissions.row_rule(actor, "customer"))
             .select_related("customer").order_by("created_at", "pk"))
 
 
 def assign_one(actor, customer, owner, reason="") -> bool:
-    """Give one file of the queue an owner by hand (require_assign; rule "manual")."""
-    permissions.require(actor, permissions.EDIT, customer)
-    permissions.require_assign(actor, customer, owner)
+    """Give one file of the queue an owner by hand (require_assign; rule "manual"). The file
+    must still be without an owner when its row is locked: otherwise Conflict, nothing moves."""
     if owner is None:
         raise ValidationError({"owner": [_("Choose an account manager.")]})
     reason = reason or _("Assigned from the queue")
-    return bool(move(actor, [customer.pk], owner, rule=Rule.MANUAL, reason=reason))
+    with transaction.atomic():
+        now_owned = (Customer.objects.filter(pk=customer.pk).select_for_update()
+                     .values_list("owner_id", flat=True).first())
+        if customer.owner_id is not None or now_owned is not None:
+            raise Conflict({"customer": [_("This file already has an account manager; it no longer waits in the "
+                                           "queue.")]})
+        permissions.require(actor, permissions.EDIT, customer)
+        permissions.require_assign(actor, customer, owner)
+        return bool(move(actor, [customer.pk], owner, rule=Rule.MANUAL, reason=reason,
+                         expect={customer.pk: None}))
 
 
 # ---- bulk assign from the customer list --------------------------------------------------------
@@ -392,6 +412,10 @@ def bulk_assign(actor, customer_ids, owner, reason: str = "") -> list[int]:
     """Make `owner` (None: the shared pool) responsible for every file of `customer_ids`, or for
     none: each must be visible and editable by `actor` (EDIT) and `require_assign` must allow
     it. Otherwise ValidationError naming how many could not be assigned and why; nothing moves.
+    A reason is required to release files (`owner` None) and to take files of the pool for
+    oneself (a claim, R-6.1). The files are checked as read, then locked and moved only if each
+    still has the owner it was checked with (ownership.move `expect`): a file that changed
+    hands meanwhile (claimed a moment ago …) is Conflict, and nothing moves.
     Rule "bulk" (or "release" for the pool). Returns the ids of the files that changed hands."""
     from yingke.core.services import clean_text, valid_id
 
@@ -402,6 +426,8 @@ def bulk_assign(actor, customer_ids, owner, reason: str = "") -> list[int]:
         errors.setdefault("ids", []).append(_("Choose at least one file."))
     elif len(set(ids)) > MAX_BULK:
         errors.setdefault("ids", []).append(_("Choose at most %(max)s files at a time.") % {"max": MAX_BULK})
+    if owner is None and not reason:
+        errors.setdefault("reason", []).append(_("Give a reason for putting the files back into the shared pool."))
     if errors:
         raise ValidationError(errors)
     ids = sorted(set(ids))
@@ -439,12 +465,17 @@ def bulk_assign(actor, customer_ids, owner, reason: str = "") -> list[int]:
         if problems:
             bad = sum(problems.values())
             why = "; ".join(f"{m} ({n})" for m, n in problems.items())
-            raise ValidationError({"ids": [_("%(bad)s of %(all)s files could not be assigned, so none was: "
-                                             "%(why)s.") % {"bad": bad, "all": len(ids), "why": why}]})
+            errors["ids"] = [_("%(bad)s of %(all)s files could not be assigned, so none was: "
+                               "%(why)s.") % {"bad": bad, "all": len(ids), "why": why}]
+        if owner is not None and owner.pk == getattr(actor, "pk", None) and not reason and \
+                any(c.owner_id is None for c in files):
+            errors["reason"] = [_("Give a reason for taking files from the shared pool: that is a claim.")]
+        if errors:
+            raise ValidationError(errors)
         rule = Rule.RELEASE if owner is None else Rule.BULK
-        default = _("Released to the pool from the customer list") if owner is None else \
-            _("Assigned in bulk from the customer list")
-        return move(actor, ids, owner, rule=rule, reason=reason or default)
+        default = _("Assigned in bulk from the customer list")
+        return move(actor, ids, owner, rule=rule, reason=reason or default,
+                    expect={c.pk: c.owner_id for c in files})
 
 
 # ---- staff settings ------------------------------------------------------------------------------

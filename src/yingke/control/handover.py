@@ -182,7 +182,8 @@ def _move_customers(ctx: Context) -> int:
     if not ids:
         return 0
     if ctx.to is not None:
-        moved = move(ctx.actor, ids, ctx.to, rule=Assignment.Rule.HANDOVER, reason=ctx.reason, handover=ctx.handover)
+        moved = move(ctx.actor, ids, ctx.to, rule=Assignment.Rule.HANDOVER, reason=ctx.reason, handover=ctx.handover,
+                     only_from=[ctx.member.pk])
     else:
         from yingke.control.assignment import assign_by_rules
 

@@ -9,7 +9,7 @@ Background jobs and command-line work done on nobody's behalf act as permissions
 import datetime as dt
 import secrets
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +34,13 @@ from yingke.customers.models import (
 from yingke.customers.pinyin import clean_name, primary_pinyin, search_keys
 
 UNCHANGED = object()
+
+# The one writer of owners of existing files (R-6.1): control.ownership.move_edited_owner,
+# registered by control's AppConfig.ready() (a foundation app does not import control).
+# Called as mover(actor, customer_id, owner, expect_owner_id=…, reason=…) inside
+# save_customer's transaction; it records the Assignment, lapses pending claims and takes
+# the file out of the sales manager's queue.
+OWNER_MOVER: list = []
 
 
 def new_code_candidate() -> str:
@@ -130,20 +137,31 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
     """Create or update a guest file; records who changed what (R-12.3).
 
     Creating needs CREATE in the file's property; changing needs EDIT on the file as
-    stored; a new or changed owner must be one the actor may assign (R-6.1).
+    stored; a new or changed owner must be one the actor may assign (R-6.1). An existing
+    file's new owner is moved by OWNER_MOVER after the other fields are saved (an Assignment
+    row, pending claims lapse); clearing it here is refused: Release takes a reason.
     """
     stored = None
     if customer.pk is None:
         permissions.require(actor, CREATE, customer.property)
-    else:
-        stored = Customer.objects.filter(pk=customer.pk).values("owner_id", "property_id", "module_id").first()
+    else:  # the row locked: its owner cannot change before this transaction ends
+        stored = (Customer.objects.filter(pk=customer.pk).select_for_update()
+                  .values("owner_id", "property_id", "module_id").first())
         if stored is None:
             raise NotVisible
         permissions.require(actor, EDIT, Customer(pk=customer.pk))
         if stored["property_id"] != customer.property_id:
             raise ValidationError({"property": [_("A file stays in its property; open a file in the other "
                                                   "property and link them as a group account.")]})
-    if stored is None or stored["owner_id"] != customer.owner_id:
+    new_owner = UNCHANGED  # an existing file's new owner: moved by OWNER_MOVER after the save
+    if stored is not None and stored["owner_id"] != customer.owner_id:
+        if customer.owner_id is None:
+            raise ValidationError({"owner": [_("To put this file back into the shared pool, use “Release to the "
+                                               "pool” on the file's page, with a reason.")]})
+        permissions.require_assign(actor, customer, customer.owner)
+        new_owner = customer.owner
+        customer.owner_id = stored["owner_id"]  # the other fields are saved with the stored owner
+    elif stored is None:
         permissions.require_assign(actor, customer, customer.owner)
     if not customer.customer_code and customer.property_id and customer.pk is None:
         customer.customer_code = new_customer_code(customer.property)  # codes are only made for new files
@@ -165,6 +183,12 @@ def save_customer(actor, customer: Customer, *, id_number=UNCHANGED, tags=None) 
             raise ValidationError({"tags": [_("A tag of another property cannot be used here.")]})
         customer.tags.set(tags)
     reindex(customer)
+    if new_owner is not UNCHANGED:
+        if not OWNER_MOVER:
+            raise ImproperlyConfigured("customers.services.OWNER_MOVER: no owner mover is registered")
+        reason = getattr(customer, "_change_reason", "") or _("Account manager changed on the file")
+        OWNER_MOVER[-1](actor, customer.pk, new_owner, expect_owner_id=stored["owner_id"], reason=reason)
+        customer.owner = new_owner
     return customer
 
 
