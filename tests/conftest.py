@@ -51,6 +51,9 @@ def pytest_configure(config):
     settings.FIELD_KEY = "yingke-test-field-key-0123456789abcdef"
     # Background jobs run when queued, in the caller (core/jobs.py); worker tests start real workers.
     settings.HUEY = {**settings.HUEY, "immediate": True}
+    # One cache per test process: the production file or Redis cache is shared by every process
+    # and outlives the run, so rate-limit counts would leak between workers and runs.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 def make_user(username, role, prop, manager=None):

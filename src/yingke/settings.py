@@ -8,6 +8,7 @@ YINGKE_IMPORT_MAX_MB  largest file accepted by the import page and API (default 
 YINGKE_ALLOWED_HOSTS  comma-separated host names the site answers to (default: localhost only)
 YINGKE_HTTPS          1 behind a TLS-terminating proxy (nginx): secure cookies, HSTS, X-Forwarded-Proto
 YINGKE_DEBUG          1 for Django debug pages
+YINGKE_PUBLIC_URL     the address guests reach the feedback page at, printed in its QR codes
 """
 
 import os
@@ -160,7 +161,18 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache for every web process (the public feedback page's rate limits, complaints/feedback.py):
+# Redis when REDIS_URL is set, otherwise files under $YINGKE_HOME/cache.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"],
+                          "KEY_PREFIX": os.environ.get("YINGKE_JOBS_NAME", "yingke")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(HOME / "cache")}}
+# The site's address as guests reach it, for the QR codes of the feedback page (default: the
+# address of the staff page the sheet is made from).
+PUBLIC_URL = os.environ.get("YINGKE_PUBLIC_URL", "").strip()
 
 # Background jobs (core/jobs.py): huey with its queue in $YINGKE_HOME/jobs.sqlite3, or in
 # Redis when REDIS_URL is set (YINGKE_JOBS_NAME keeps installations sharing one Redis

@@ -90,6 +90,25 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/control-table"): {"day", "member", "property"},
     ("GET", "/api/control-table/team"): {"day", "property"},
     ("POST", "/api/staff/{user_id}/handover"): {"to", "by_rules", "reason", "properties", "mode"},
+    # Complaints: a cursor taken from `next`; one of the user's properties (several: name it); a
+    # guest file the user sees, of the property; an outlet code of the property; a time from 2000, not in the
+    # future; text with something visible and no control characters; only the fields of the step asked for,
+    # that step's required ones, a compensation kind with a value, the check-back to archive; a reason to
+    # refuse; business hours that end after they start. Notifications: `ids` or `all`, not both / neither.
+    ("GET", "/api/complaints"): {"cursor"},
+    ("POST", "/api/complaints"): {"property", "customer", "outlet", "occurred_at", "words", "contact_name",
+                                  "contact_phone", "location", "staff_involved"},
+    ("POST", "/api/complaints/{complaint_id}/steps"): {"apology", "findings", "solution", "compensation",
+                                                       "compensation_amount", "carried_out", "check_back",
+                                                       "satisfaction"},
+    ("POST", "/api/complaints/{complaint_id}/on-the-spot"): {"apology", "findings", "solution", "compensation",
+                                                             "compensation_amount", "carried_out", "check_back",
+                                                             "satisfaction"},
+    ("POST", "/api/complaints/{complaint_id}/approval"): {"reason"},
+    ("PUT", "/api/complaint-policy"): {"business_end"},
+    ("GET", "/api/complaint-reports"): {"from", "to", "property"},
+    ("GET", "/api/notifications"): {"cursor"},
+    ("POST", "/api/notifications/read"): {"ids"},
 }
 
 

@@ -144,8 +144,9 @@ def test_assign_a_queued_file_by_hand(client, world):
     assert Customer.objects.get(pk=a.pk).owner_id == world.am1.pk
     assert not Unassigned.objects.filter(customer=a).exists()
     assert Assignment.objects.filter(customer=a, rule=R.MANUAL, actor=world.sm).exists()
-    assert client.post(reverse("control:queue_assign", args=[world.c_am1.pk]), {"owner": world.am1.pk}
-                       ).status_code == 404  # not in the queue
+    r = client.post(reverse("control:queue_assign", args=[world.c_am1.pk]), {"owner": world.am2.pk}, follow=True)
+    assert "不再在待分配队列中" in r.content.decode()  # not in the queue: said, nothing moved
+    assert Customer.objects.get(pk=world.c_am1.pk).owner_id == world.am1.pk
     for bad in ["", "abc", "99999999999999999999999", "０"]:
         client.post(reverse("control:queue_assign", args=[b.pk]), {"owner": bad})
     assert Customer.objects.get(pk=b.pk).owner_id is None

@@ -46,6 +46,7 @@ def test_the_page_shows_every_section(client, world):
     for key in ("follow_ups", "commitments", "complaints", "overdue", "unseen", "dates"):
         assert f'id="section-{key}"' in body
     assert "No follow-ups are tracked yet" in body and "not tracked yet" in body
+    assert "No open complaints on your customers." in body  # filled by the complaints app
     assert "13800000001" in body and "客O1" in body
     assert reverse("customers:detail", args=[Customer.objects.get(customer_code="O0001").pk]) in body
     assert "Today&#x27;s development target" in body or "Today's development target" in body
@@ -117,6 +118,24 @@ def test_export_one_row_per_listed_customer_with_its_section(client, world, fmt)
         assert sheet.max_row == 41
     event = AuditEvent.objects.filter(action="export").latest("id")
     assert event.details["filters"]["member"] == world.am1.pk
+
+
+def test_an_open_complaint_is_listed_on_the_page_the_team_line_and_the_export(client, world):
+    from yingke.complaints import services
+
+    c = services.record(world.desk, world.h1, kind="food", words="汤是凉的", customer=world.c_am1)
+    client.force_login(world.am1)
+    body = client.get(TODAY).content.decode()
+    part = body[body.index('id="section-complaints"'):]
+    part = part[:part.index("</section>")]
+    assert c.reference in part and reverse("customers:detail", args=[world.c_am1.pk]) in part
+    assert 'data-count="1"' in part
+    client.force_login(world.sm)
+    line = next(x for x in client.get(TEAM).context["lines"] if x["member"] == world.am1)
+    assert line["counts"]["complaints"] == 1
+    response = client.get(reverse("control:today_export", args=["csv"]), {"member": world.am1.pk})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))[1:]
+    assert [r[0] for r in rows] == ["Open complaints"] and c.reference in rows[0][-1] + rows[0][-2]
 
 
 def test_export_is_refused_to_whoever_may_not_read_the_table(client, world):

@@ -152,15 +152,35 @@ def test_development_target_of_the_day(world):
 
 def test_untracked_sections_are_empty_and_say_so(world, files):
     table = control.control_table(world.am1, world.am1, world.h1, DAY)
-    for key in ("follow_ups", "commitments", "complaints"):
+    for key in ("follow_ups", "commitments"):
         part = section(table, key)
         assert part.rows == [] and part.count == 0 and part.tracked is False
         assert part.empty.startswith("尚未记录")  # zh-hans is pinned for these tests
     with translation.override("en"):
         english = control.control_table(world.am1, world.am1, world.h1, DAY)
-    assert all("tracked yet" in section(english, k).empty for k in ("follow_ups", "commitments", "complaints"))
+    assert all("tracked yet" in section(english, k).empty for k in ("follow_ups", "commitments"))
     assert [p.key for p in table["sections"]] == control.KEYS
     assert table["total"] == sum(p.count for p in table["sections"])
+
+
+def test_the_complaints_section_is_filled_by_the_complaints_app(world, files):
+    """complaints/apps.py registers complaints.control_section: the open complaints of the
+    member's own guests, one row per guest, the one due first at the top (R-6.4, R-8.3)."""
+    from yingke.complaints import services
+
+    empty = section(control.control_table(world.am1, world.am1, world.h1, DAY), "complaints")
+    assert empty.tracked and empty.count == 0 and empty.rows == [] and empty.empty == "您的客户没有未结投诉。"
+    now = timezone.now()
+    early = services.record(world.desk, world.h1, kind="food", words="凉了", customer=files.later,
+                            now=now - dt.timedelta(hours=5))
+    services.record(world.desk, world.h1, kind="price", words="贵", customer=files.late, now=now)
+    services.record(world.desk, world.h1, kind="food", words="别人的", customer=world.c_am2, now=now)
+    part = section(control.control_table(world.am1, world.am1, world.h1, DAY), "complaints")
+    assert part.count == 2 and codes(part) == ["L002", "L001"]
+    assert early.reference in part.rows[0].reason and part.rows[1].mobile == "13800000001"
+    team = control.team_table(world.sm, world.h1, DAY)
+    assert {line["member"].username: line["counts"]["complaints"] for line in team["members"]} == \
+        {"am1": 2, "am2": 1, "sm": 0}
 
 
 def test_the_hook_fills_a_section(world, monkeypatch):

@@ -12,8 +12,11 @@ Kinds:
   pairs     – pairs of files (possible duplicates): a pair only when the role sees both files
   run       – takes a grading run id: the run's customers are shown only as the row rule allows
               (or the role is refused), whichever property the run belongs to
-  subset    – shows some customer rows (the pool, the assignment queue, control tables, claims):
-              never a file outside the role's rule, whatever the query (or the role is refused)
+  subset    – shows some customer rows (the pool, the assignment queue, control tables, claims,
+              complaints): never a file outside the role's rule, whatever the query (or the role
+              is refused)
+  complaint – takes a complaint id: a complaint the role may not see (its guest's file outside
+              the rule; an anonymous one for roles that are not property-wide) gives 404
 """
 
 import csv
@@ -27,6 +30,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tests.conftest import CUSTOMERS, EXPECTED
+from yingke.complaints import services as complaints
+from yingke.complaints.models import Complaint
 from yingke.control.models import Unassigned
 from yingke.core.models import ApiToken
 from yingke.core.permissions import SYSTEM
@@ -118,7 +123,22 @@ MATRIX = {
         "api:update_assignment_policy", "api:list_staff_settings", "api:update_staff_setting",
         "api:assign_customers", "api:claim_by_code", "api:approve_claim", "api:refuse_claim", "api:withdraw_claim",
         "api:get_staff_holdings", "api:hand_over_staff",
+        # complaints: recording, settings, reports (aggregates), the QR sheet, notifications (the caller's
+        # own) — who may: tests/complaints/test_complaint_*.py, tests/api/test_complaints_api.py,
+        # test_notifications_api.py, tests/core/test_notifications_page.py
+        "complaints:new", "complaints:settings", "complaints:report", "complaints:report_export", "complaints:qr",
+        "api:record_complaint", "api:get_complaint_policy", "api:update_complaint_policy",
+        "api:get_complaint_reports", "api:export_complaint_table", "api:list_notifications",
+        "api:mark_notifications_read", "notifications:list", "notifications:read_all", "notifications:open",
     ], "staff"),
+    # complaints (issue 16): lists name guests only as the row rule allows; one complaint's routes follow
+    # its guest, anonymous ones the property-wide roles
+    "complaints:list": "subset", "complaints:export": "subset", "api:list_complaints": "subset",
+    **dict.fromkeys(["complaints:detail", "complaints:step", "complaints:on_the_spot", "complaints:decide",
+                     "complaints:photo_upload", "complaints:photo", "complaints:photo_remove", "api:get_complaint",
+                     "api:advance_complaint", "api:resolve_on_the_spot", "api:decide_compensation"], "complaint"),
+    # the guests' feedback page (R-8.4): no account, no customer data
+    "feedback:page": "public", "feedback:thanks": "public",
 }
 METHODS = ("get", "post", "patch", "delete")
 
@@ -184,6 +204,9 @@ def filled(world):
         Unassigned.objects.create(property=c.property, customer=c, reason="matrix")
         Customer.objects.filter(pk=c.pk).update(usual_interval=7, expected_next_visit=today - dt.timedelta(days=3),
                                                 grade="A")
+        complaints.record(SYSTEM, c.property, kind="food", words="菜凉了", customer=c)
+    for prop in (world.h1, world.h2):  # anonymous: only the property-wide roles see them
+        complaints.record(SYSTEM, prop, kind="other", words="匿名", contact_name=f"匿名{prop.code}")
     return world
 
 
@@ -208,6 +231,32 @@ def test_customer_routes_give_404_for_files_outside_the_rule(filled, role):
                 assert response.status_code == missing.status_code, (role, key, method, route)
                 assert response.status_code in (404, 422), (role, key, method, route, response.status_code)
                 assert customer.name not in response.content.decode(errors="ignore")
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_complaint_routes_give_404_for_complaints_outside_the_rule(filled, role):
+    """Every route taking a complaint id, every method, UI and API: a complaint the role may not
+    see answers like one that does not exist, and shows neither its guest nor its contact."""
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    visible = set(Complaint.objects.visible_to(user).values_list("pk", flat=True))
+    wide = role in ("gm", "desk", "sup", "gm2")
+    for c in Complaint.objects.select_related("customer", "property"):
+        key = next((k for k in CUSTOMERS if c.customer_id == getattr(filled, k).pk), None)
+        allowed = key in EXPECTED[role] if key else (wide and c.property_id in user.property_ids())
+        assert (c.pk in visible) == allowed, (role, c.pk)
+        for route in routes_of("complaint"):
+            for method in METHODS:
+                path = "/" + re.sub(r"<int:(pk|complaint_id)>", str(c.pk), route).replace("<int:photo_id>", "1")
+                response = send(client, method, path, headers)
+                if response.status_code == 405 or allowed:
+                    continue
+                missing = send(client, method, path.replace(f"/{c.pk}/", f"/{10**9}/", 1)
+                               if f"/{c.pk}/" in path else path[: -len(str(c.pk))] + str(10**9), headers)
+                assert response.status_code == missing.status_code, (role, c.pk, method, route)
+                assert response.status_code in (404, 422), (role, c.pk, method, route, response.status_code)
+                body = response.content.decode(errors="ignore")
+                assert (c.customer.name if c.customer else c.contact_name) not in body
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))

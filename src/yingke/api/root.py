@@ -8,6 +8,8 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from yingke.api import (
+    complaint_reports,
+    complaints,
     config,
     control_assign,
     control_claims,
@@ -19,6 +21,7 @@ from yingke.api import (
     file_parts,
     grading,
     imports,
+    notifications,
     reports,
     segments,
     staff,
@@ -78,3 +81,6 @@ api.add_router("", control_assign.router)
 api.add_router("", control_claims.router)
 api.add_router("", control_handover.router)
 api.add_router("", control_table.router)
+api.add_router("", complaints.router)
+api.add_router("", complaint_reports.router)
+api.add_router("", notifications.router)

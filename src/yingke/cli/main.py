@@ -41,7 +41,7 @@ def say(*parts, err=False):
 def build_parser() -> argparse.ArgumentParser:
     from django.utils.translation import gettext as _
 
-    from yingke.cli import admin, config, demo_cmd, grading, handover, importing, keys, server
+    from yingke.cli import admin, config, demo_cmd, grading, handover, importing, keys, qr, server
     from yingke.core.roles import Role
 
     parser = argparse.ArgumentParser(prog="yingke", description=_("Yingke (迎客) hotel and restaurant CRM."))
@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grading.add_parsers(sub)
     handover.add_parsers(sub)
+    qr.add_parsers(sub)
     return parser
 
 

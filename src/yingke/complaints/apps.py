@@ -15,3 +15,8 @@ class ComplaintsConfig(AppConfig):
         from yingke.core import notify
 
         notify.RENDERERS.update(RENDERERS)
+
+        from yingke.complaints import control_section, file_flags
+
+        control_section.register()  # the control table's "complaints" section
+        file_flags.register()  # the red "open complaint" flag in lists and search (issue 16)

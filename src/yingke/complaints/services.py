@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,8 +127,13 @@ def record(actor, prop: Property, *, kind, words, severity=Severity.MEDIUM, chan
         errors.setdefault("outlet", []).append(_("The outlet belongs to another property."))
     c.outlet = outlet
     now = now or timezone.now()
-    if occurred_at is not None and occurred_at > now + dt.timedelta(minutes=5):
-        errors.setdefault("occurred_at", []).append(_("The time of the incident cannot be in the future."))
+    if occurred_at is not None:
+        if timezone.is_naive(occurred_at):  # a local time of the property
+            occurred_at = occurred_at.replace(tzinfo=prop.zone)
+        if occurred_at > now + dt.timedelta(minutes=5):
+            errors.setdefault("occurred_at", []).append(_("The time of the incident cannot be in the future."))
+        elif occurred_at.year < 2000:
+            errors.setdefault("occurred_at", []).append(_("Enter a time from the year 2000 on."))
     c.occurred_at = occurred_at
     _raise(errors)
     c.created_by = history_user(actor)
@@ -326,6 +332,56 @@ def add_hours(start: dt.datetime, hours: float, policy: ComplaintPolicy, zone) -
 def overdue(c: Complaint, now=None, policy=None) -> bool:
     due = due_at(c, policy)
     return due is not None and (now or timezone.now()) > due
+
+
+def policies_of(props) -> dict[int, ComplaintPolicy]:
+    """{property id: its policy (the defaults when none is saved)} in one query."""
+    props = list(props)
+    found = {p.property_id: p for p in ComplaintPolicy.objects.filter(property__in=props)} if props else {}
+    return {prop.pk: found.get(prop.pk) or ComplaintPolicy(property=prop) for prop in props}
+
+
+def overdue_cutoff(policy: ComplaintPolicy, zone, severity: str, step: int, now: dt.datetime) -> dt.datetime:
+    """T such that a complaint whose previous step was done at s has `step` overdue at `now`
+    exactly when s < T. add_hours never decreases as its start grows, so on the business clock
+    T is found by bisection (to the microsecond); on the calendar clock it is now − hours."""
+    hours = policy.limit_hours(severity, step)
+    if policy.clock != ComplaintPolicy.Clock.BUSINESS:
+        return now - dt.timedelta(hours=hours)
+
+    def late(start):
+        return now > add_hours(start, hours, policy, zone)
+
+    span = dt.timedelta(hours=hours) + dt.timedelta(days=7)
+    lo = now - span
+    while not late(lo):
+        span *= 2
+        if span > dt.timedelta(days=3660):
+            return lo
+        lo = now - span
+    hi, one = now, dt.timedelta(microseconds=1)
+    while hi - lo > one:
+        mid = lo + (hi - lo) / 2
+        if late(mid):
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def overdue_q(props, now: dt.datetime, policies=None) -> Q:
+    """Open complaints of `props` whose next step is overdue at `now` (the rule of `overdue`),
+    as one Q: per property, severity and step, the previous step done before its cutoff."""
+    props = list(props)
+    policies = policies if policies is not None else policies_of(props)
+    q = Q(pk__in=[])
+    for prop in props:
+        policy = policies[prop.pk]
+        for severity in Severity.values:
+            for step in range(Step.RECORDED, Step.ARCHIVED):
+                cutoff = overdue_cutoff(policy, prop.zone, severity, step + 1, now)
+                q |= Q(property_id=prop.pk, severity=severity, step=step, step_at__lt=cutoff)
+    return q
 
 
 # ---- policy -------------------------------------------------------------------------------

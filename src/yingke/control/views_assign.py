@@ -245,8 +245,9 @@ def queue_assign(request, pk):
         raise Http404
     prop, _props_ = _queue_prop(request)
     row = assignment.queue(request.user, prop).filter(customer_id=pk).first()
-    if row is None:
-        raise Http404
+    if row is None:  # given an owner meanwhile (a claim, the rules, another manager)
+        messages.error(request, _("This file already has an account manager; it no longer waits in the queue."))
+        return _back(prop, "control:queue")
     try:
         with transaction.atomic():
             owner = _owner(request.POST.get("owner"))

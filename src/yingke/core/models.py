@@ -99,6 +99,9 @@ class User(AbstractUser):
         verbose_name=_("sales manager"), help_text=_("The sales manager this account manager reports to."),
     )
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    # Kept by core.notify (send / mark_read) so that the bell of every page costs no query;
+    # the notifications page sets it to the exact count.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
 
     objects = UserManager()
