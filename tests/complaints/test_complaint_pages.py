@@ -335,3 +335,13 @@ def test_detail_shows_escalations_and_history(client, world, complaint):
     assert r.context["escalations"]
     assert r.context["changes"]
     assert "致歉" in body
+
+
+def test_an_account_manager_recording_an_anonymous_complaint_is_told_who_takes_it(client, world):
+    client.force_login(world.am1)
+    r = client.post(reverse("complaints:new"), {"property": "H1", "kind": "facilities", "severity": "medium",
+                                                "channel": "phone", "words": "电梯坏了", "contact_name": "路人"},
+                    follow=True)
+    assert r.status_code == 200 and r.redirect_chain[-1][0] == reverse("complaints:list")
+    assert "由大堂副理接手处理" in r.content.decode()  # the lobby manager takes it from here
+    assert Complaint.objects.get().customer is None

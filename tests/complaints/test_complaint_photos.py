@@ -5,7 +5,7 @@ import io
 import stat
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -97,9 +97,30 @@ def test_remove_photo(world, complaint, media, django_capture_on_commit_callback
     path = media / "complaints" / p.path
     with pytest.raises(NotVisible):
         photos.remove_photo(world.am2, p)
-    with django_capture_on_commit_callbacks(execute=True):
+    with pytest.raises(PermissionDenied):  # sees it, but neither added it nor is the general manager
         photos.remove_photo(world.am1, p)
+    with django_capture_on_commit_callbacks(execute=True):
+        photos.remove_photo(world.desk, p)
     assert not ComplaintPhoto.objects.exists() and not path.exists()
+    q = photos.add_photo(world.desk, complaint, upload("b.jpg", image()))
+    with django_capture_on_commit_callbacks(execute=True):
+        photos.remove_photo(world.gm, q)
+    assert not ComplaintPhoto.objects.exists()
+
+
+def test_an_archived_complaint_keeps_its_photos(world, complaint):
+    from yingke.complaints import services
+    from yingke.core.services import Conflict
+
+    p = photos.add_photo(world.desk, complaint, upload("a.jpg", image()))
+    services.resolve_on_the_spot(world.desk, complaint, solution="换菜", carried_out="已换",
+                                 check_back="满意", satisfaction="satisfied")
+    complaint.refresh_from_db()
+    with pytest.raises(Conflict):
+        photos.add_photo(world.desk, complaint, upload("b.jpg", image()))
+    with pytest.raises(Conflict):
+        photos.remove_photo(world.gm, ComplaintPhoto.objects.get(pk=p.pk))
+    assert ComplaintPhoto.objects.count() == 1
 
 
 # ---- pages --------------------------------------------------------------------------------------
@@ -131,7 +152,8 @@ def test_photo_served_only_to_who_sees_the_complaint(client, world, complaint, r
     r = client.post(reverse("complaints:photo_upload", args=[complaint.pk]), {"photos": [upload("a.jpg", image())]})
     assert r.status_code == (302 if status == 200 else 404)
     r = client.post(reverse("complaints:photo_remove", args=[complaint.pk, p.pk]))
-    assert r.status_code == (302 if status == 200 else 404)
+    # removed by whoever added it (desk) or the general manager; others who see it are refused
+    assert r.status_code == (404 if status == 404 else 302 if role in ("gm", "desk") else 403)
 
 
 def test_photo_of_another_complaint_by_url_is_404(client, world, complaint):

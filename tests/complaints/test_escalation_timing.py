@@ -182,3 +182,14 @@ def test_the_gm_sees_level_two_and_the_lobby_manager_level_one(world, t0):
     assert [(e.complaint_id, e.level) for e in escalation.open_escalations(world.desk)] == [(c.pk, 1)]
     assert [(e.complaint_id, e.level) for e in escalation.open_escalations(world.gm)] == [(c.pk, 2)]
     assert list(escalation.open_escalations(world.gm2)) == []  # another property
+
+
+def test_without_a_lobby_manager_level_one_reaches_the_general_manager(world):
+    from yingke.complaints import services
+    from yingke.complaints.escalation import escalate_overdue
+
+    world.desk.is_active = False
+    world.desk.save()
+    c = services.record(world.sup, world.h1, kind="food", severity="medium", words="慢")
+    assert escalate_overdue(now=c.step_at + dt.timedelta(hours=1, minutes=1)) == 1
+    assert world.gm.notifications.filter(kind="complaint.escalation").count() == 1

@@ -154,3 +154,32 @@ def test_late_steps_are_marked(world, complaint):
     later = complaint.step_at + dt.timedelta(hours=2)  # medium: apologise within 1 hour
     c = services.advance(world.desk, complaint, Step.APOLOGISED, now=later)
     assert ComplaintStep.objects.get(complaint=c, step=Step.APOLOGISED).overdue is True
+
+
+def test_amounts_are_ascii_digits_with_two_decimals(world, complaint):
+    c = take_through(world.desk, complaint, Step.VERIFIED)
+    for odd in ("١٢٣", "１２３", "1_000", "1e2", "12.345", "--1", "¥"):
+        with pytest.raises(ValidationError):
+            services.advance(world.desk, c, Step.AGREED, solution="s", compensation="amount",
+                             compensation_amount=odd)
+    c = services.advance(world.desk, c, Step.AGREED, solution="s", compensation="amount",
+                         compensation_amount="￥1,200.5")
+    assert c.approval_pending and c.compensation_amount == Decimal("1200.50")
+
+
+def test_each_new_proposal_reaches_the_approver(world, complaint):
+    c = take_through(world.desk, complaint, Step.VERIFIED)
+    c = services.advance(world.desk, c, Step.AGREED, solution="免单", compensation="amount", compensation_amount="800")
+    c = services.decide(world.gm, c, False, "太多")
+    services.advance(world.desk, c, Step.AGREED, solution="半价", compensation="amount", compensation_amount="700")
+    assert world.gm.notifications.filter(kind="complaint.approval").count() == 2
+
+
+def test_a_contact_phone_is_stored_like_a_mobile_and_masked_whatever_was_typed(world):
+    from yingke.customers.masking import shown_mobile
+
+    c = services.record(world.desk, world.h1, kind="other", words="x", contact_phone="138 1234 5678")
+    assert c.contact_phone == "13812345678" and shown_mobile(world.desk, c.contact_phone) == "138****5678"
+    d = services.record(world.desk, world.h1, kind="other", words="x", contact_phone="13812345678 转 1203")
+    shown = shown_mobile(world.desk, d.contact_phone)
+    assert "12345678" not in shown and "1381" not in shown and shown.endswith("1203")

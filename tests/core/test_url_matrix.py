@@ -134,6 +134,7 @@ MATRIX = {
     # complaints (issue 16): lists name guests only as the row rule allows; one complaint's routes follow
     # its guest, anonymous ones the property-wide roles
     "complaints:list": "subset", "complaints:export": "subset", "api:list_complaints": "subset",
+    "complaints:feedback": "subset", "complaints:feedback_export": "subset",
     **dict.fromkeys(["complaints:detail", "complaints:step", "complaints:on_the_spot", "complaints:decide",
                      "complaints:photo_upload", "complaints:photo", "complaints:photo_remove", "api:get_complaint",
                      "api:advance_complaint", "api:resolve_on_the_spot", "api:decide_compensation"], "complaint"),

@@ -60,6 +60,7 @@ def derive(prop) -> None:
     """What the demo's bulk rows feed: customer modules suggested from each file's nature, a
     grading run as of today (R-4) and the dashboard's aggregates (the rows were written
     directly, so nothing marked their days yet)."""
+    from yingke.complaints.demo import add_demo_complaints
     from yingke.core.permissions import SYSTEM
     from yingke.customers.modules import apply_suggestions
     from yingke.grading.services import run_grading
@@ -68,6 +69,7 @@ def derive(prop) -> None:
     from yingke.visits.signals import visits_changed
 
     apply_suggestions(SYSTEM, prop, record_history=False)  # customer modules from the organisations' nature (R-5.1)
+    add_demo_complaints(prop)  # a few complaints at every step (R-8.2)
     run = run_grading(SYSTEM, prop)
     visits_changed.send(sender=Visit, property_id=prop.pk, times=None)
     refresh_property.call_local(prop.pk)

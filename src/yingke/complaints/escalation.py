@@ -21,7 +21,13 @@ from yingke.core.roles import ESCALATION_LEVELS
 
 
 def recipients(prop_id: int, level: int):
-    return User.objects.filter(is_active=True, role=ESCALATION_LEVELS[level], properties__id=prop_id)
+    """The active staff of the level's role at the property; a property without an active lobby
+    manager escalates level 1 to its general manager straight away."""
+    for lvl in range(level, max(ESCALATION_LEVELS) + 1):
+        found = list(User.objects.filter(is_active=True, role=ESCALATION_LEVELS[lvl], properties__id=prop_id))
+        if found:
+            return found
+    return []
 
 
 def levels_due(c: Complaint, now: dt.datetime, policy) -> list[tuple[int, dt.datetime]]:

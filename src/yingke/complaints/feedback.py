@@ -47,7 +47,9 @@ NAME_MAX = 40
 LOCATION_MAX = 40
 
 # (what is counted, submissions allowed, window in seconds)
-LIMITS = (("ip", 5, 10 * 60), ("device", 5, 10 * 60), ("ip", 30, 24 * 3600))
+# A device may send 5 in 10 minutes; an address, shared by every guest on the hotel's Wi-Fi or a
+# carrier's NAT, 30 in 10 minutes and 200 a day.
+LIMITS = (("device", 5, 10 * 60), ("ip", 30, 10 * 60), ("ip", 200, 24 * 3600))
 
 NOTE_KINDS = {Feedback.Kind.PRAISE: Note.Kind.PRAISE, Feedback.Kind.SUGGESTION: Note.Kind.SUGGESTION}
 

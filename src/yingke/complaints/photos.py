@@ -16,14 +16,15 @@ import warnings
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from yingke.complaints.models import Complaint, ComplaintPhoto
+from yingke.complaints.models import Complaint, ComplaintPhoto, Step
 from yingke.core import permissions
 from yingke.core.models import AuditEvent
-from yingke.core.permissions import HANDLE, history_user
+from yingke.core.permissions import APPROVE, HANDLE, history_user
+from yingke.core.services import Conflict
 from yingke.home import PRIVATE_DIR, PRIVATE_FILE
 
 MAX_PER_COMPLAINT = 10
@@ -76,7 +77,7 @@ def _reencode(data: bytes) -> tuple[bytes, str, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
-                fmt = probe.format
+                fmt = "JPEG" if probe.format == "MPO" else probe.format  # MPO: a phone's JPEG with extra frames
                 if fmt not in ComplaintPhoto.TYPES or probe.width * probe.height > MAX_PIXELS:
                     raise bad
                 probe.verify()
@@ -118,9 +119,15 @@ def _write(path: Path, data: bytes) -> None:
     os.chmod(path, PRIVATE_FILE)  # whatever the umask
 
 
+def _not_archived(complaint: Complaint) -> None:
+    if complaint.step >= Step.ARCHIVED:
+        raise Conflict({"photos": [_("This complaint is archived: its photos are kept as they were.")]})
+
+
 def add_photo(actor, complaint: Complaint, uploaded_file) -> ComplaintPhoto:
     """Add one photo to `complaint`. ValidationError {"photos": […]} for a file refused."""
     permissions.require(actor, HANDLE, complaint)
+    _not_archived(complaint)
     data = _read(uploaded_file)
     clean, content_type, ext = _reencode(data)
     if len(clean) > ComplaintPhoto.MAX_BYTES:
@@ -145,6 +152,10 @@ def add_photo(actor, complaint: Complaint, uploaded_file) -> ComplaintPhoto:
 def remove_photo(actor, photo: ComplaintPhoto) -> None:
     """Remove a photo (HANDLE on its complaint): the row, then the file once committed."""
     permissions.require(actor, HANDLE, photo.complaint)
+    _not_archived(photo.complaint)
+    if not (permissions.is_system(actor) or photo.uploaded_by_id == actor.pk
+            or permissions.can(actor, APPROVE, photo.complaint)):
+        raise PermissionDenied(_("Only whoever added a photo, or the general manager, may remove it."))
     try:
         path = file_of(photo)
     except FileNotFoundError:

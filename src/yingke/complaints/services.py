@@ -23,7 +23,8 @@ tracking issue start from it).
 """
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -48,6 +49,7 @@ from yingke.core.models import AuditEvent, Outlet, Property, User
 from yingke.core.permissions import APPROVE, COMPLAIN, HANDLE, SEE, history_user
 from yingke.core.roles import COMPENSATION_APPROVERS
 from yingke.core.services import Conflict, clean_paragraphs, clean_text
+from yingke.customers.identity import normalize_mobile
 from yingke.customers.models import Customer
 
 # complaint_closed(sender=Complaint, complaint=<Complaint>, actor=<user>) – sent on commit of
@@ -79,18 +81,20 @@ def _choice(value, choices, field, errors):
     return value
 
 
+AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
 def _amount(value, field, errors) -> Decimal:
+    """An amount as staff type it: ASCII digits, at most two decimals, thousands commas and a
+    ¥ sign allowed; anything else (other scripts' digits, exponents, underscores) refused."""
     if value in (None, ""):
         return Decimal("0.00")
-    try:
-        amount = Decimal(str(value).strip().replace(",", "").replace("¥", "").replace("￥", ""))
-    except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(_("Enter an amount such as 200 or 88.50."))
+    text = str(value).strip().replace(",", "").replace("¥", "").replace("￥", "").strip()
+    if not AMOUNT.fullmatch(text) or not text.isascii():
+        errors.setdefault(field, []).append(_("Enter an amount of zero or more, with at most two decimals, "
+                                              "such as 200 or 88.50."))
         return Decimal("0.00")
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        errors.setdefault(field, []).append(_("Enter an amount of zero or more, with at most two decimals."))
-        return Decimal("0.00")
-    return amount.quantize(Decimal("0.01"))
+    return Decimal(text).quantize(Decimal("0.01"))
 
 
 def _raise(errors):
@@ -117,6 +121,10 @@ def record(actor, prop: Property, *, kind, words, severity=Severity.MEDIUM, chan
     c.words = clean_paragraphs(words, "words", TEXT_MAX, errors=errors)
     c.contact_name = clean_text(contact_name, "contact_name", 60, required=False, errors=errors)
     c.contact_phone = clean_text(contact_phone, "contact_phone", 40, required=False, errors=errors)
+    try:  # a mobile is stored as the guest files store it (masked alike); other text as typed
+        c.contact_phone = normalize_mobile(c.contact_phone) if c.contact_phone else ""
+    except ValidationError:
+        pass
     c.location = clean_text(location, "location", 40, required=False, errors=errors)
     c.staff_involved = clean_text(staff_involved, "staff_involved", 200, required=False, errors=errors)
     if customer is not None:
@@ -288,7 +296,7 @@ def _closed(actor, c: Complaint) -> None:
 
 def _ask_approval(c: Complaint) -> None:
     approvers = User.objects.filter(is_active=True, role__in=list(COMPENSATION_APPROVERS), properties=c.property)
-    notify.send(approvers, "complaint.approval", f"complaint:{c.pk}:approval:{c.step_at.isoformat()}",
+    notify.send(approvers, "complaint.approval", f"complaint:{c.pk}:approval:{timezone.now().isoformat()}",
                 {"complaint": c.pk, "amount": str(c.compensation_amount)}, link=f"/complaints/{c.pk}/")
 
 

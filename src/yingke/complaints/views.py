@@ -43,7 +43,7 @@ from yingke.core import export, permissions
 from yingke.core.forms import add_service_errors, run_service
 from yingke.core.models import Outlet, Property, User
 from yingke.core.pagination import InvalidCursor, Ordering, Page, keyset_page
-from yingke.core.permissions import APPROVE, COMPLAIN, CONFIGURE, EXPORT, HANDLE, is_staff
+from yingke.core.permissions import APPROVE, COMPLAIN, COMPLAINT_REPORT, CONFIGURE, EXPORT, HANDLE, is_staff
 from yingke.core.services import Conflict, valid_id
 from yingke.customers import masking
 from yingke.customers.models import Customer
@@ -192,6 +192,7 @@ def complaint_list(request):
         "can_record": bool(complain),
         "can_export": permissions.can(user, EXPORT),
         "can_configure": any(permissions.can(user, CONFIGURE, p) for p in props),
+        "can_report": any(permissions.can(user, COMPLAINT_REPORT, p) for p in props),
         "no_access": not permissions.sees_customers(user),
     })
 
@@ -274,6 +275,10 @@ def complaint_new(request):
         if form.is_valid():
             c = _record(request, form, prop, customer)
             if c is not None:
+                if not permissions.can(request.user, HANDLE, c):  # anonymous: the property-wide roles take it
+                    messages.success(request, _("Complaint %(ref)s recorded. The lobby manager takes it from "
+                                                "here.") % {"ref": c.reference})
+                    return redirect("complaints:list")
                 messages.success(request, _("Complaint %(ref)s recorded. Apologise to the guest next.")
                                  % {"ref": c.reference})
                 return redirect("complaints:detail", c.pk)

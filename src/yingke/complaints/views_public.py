@@ -98,15 +98,17 @@ def page(request, token):
             response = render(request, "complaints/public_limited.html", {"target": target}, status=429)
             response["Retry-After"] = "600"
             return _finish(response, request, lang, device if new_device else None)
-        done = bool(request.POST.get("website", "").strip())  # the honeypot: thank the robot, store nothing
-        if not done and form.is_valid():
+        robot = bool(request.POST.get("website", "").strip())  # the honeypot: thank the robot, store nothing
+        done = False
+        if not robot and form.is_valid():
             data = form.cleaned_data
             done = run_service(form, feedback.submit, target.property, outlet=target.outlet,
                                location=target.location, kind=data["kind"], text=data["text"], name=data["name"],
                                mobile=data["mobile"], consent=data["consent"],
                                complaint_type=data["complaint_type"]) is not None
-        if done:
-            feedback.count_submission(ip, device)
+        if robot or done:
+            if done:  # a robot's post is not counted: it must not use up the limit of a shared address
+                feedback.count_submission(ip, device)
             kind = request.POST.get("kind", "")
             url = reverse("feedback:thanks", args=[token]) + (f"?k={kind}" if kind in Feedback.Kind.values else "")
             return _finish(redirect(url), request, lang, device if new_device else None)

@@ -6,15 +6,16 @@ script: CSP)."""
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from yingke.complaints import reports
-from yingke.core import export
+from yingke.core import export, permissions
 
 RED, AMBER, BLUE, GREY, GREEN = "#b8322a", "#d98b2b", "#4f7cac", "#9aa0a6", "#3c8c4a"
 SEVERITY_COLORS = {"low": GREY, "medium": BLUE, "high": AMBER, "critical": RED}
@@ -99,6 +100,7 @@ def report(request):
         "d": d, "charts": charts(d), "qs": query, "list_url": list_url,
         "has_any": d["totals"]["complaints"] > 0,
         "quick_periods": _quick(prop),
+        "can_export": permissions.can(request.user, permissions.EXPORT),
     })
 
 
@@ -121,7 +123,12 @@ def _quick(prop):
 def export_table(request, table, fmt):
     if table not in reports.TABLES:
         raise Http404
-    _prop, _props, _period, _errors, d = _figures(request)
+    _prop, _props, _period, errors, d = _figures(request)
+    if errors:  # a bad period is said, not exported as the default one
+        for field_messages in errors.values():
+            for message in field_messages:
+                messages.error(request, message)
+        return redirect(reverse("complaints:report") + "?" + request.GET.urlencode())
     title, _section, columns = reports.TABLES[table]
     return export.export_response(request.user, fmt, f"complaints-{table}", reports.rows_of(d, table), columns,
                                   filters={"property": d["property"], "from": d["from"], "to": d["to"]},

@@ -55,8 +55,14 @@ def normalize_mobile(raw) -> str:
 
 
 def mask_mobile(mobile: str) -> str:
+    """A stored mobile (normalised: digits, a leading + abroad) as 138****5678. Anything else
+    (a contact phone typed with words, "13812345678 转 1203") shows no digit but its last four."""
     if not mobile:
         return ""
+    if not re.fullmatch(r"\+?\d+", mobile):
+        digits = [i for i, ch in enumerate(mobile) if ch.isdigit()]
+        keep = set(digits[-4:])
+        return "".join("*" if ch.isdigit() and i not in keep else ch for i, ch in enumerate(mobile))
     if len(mobile) >= 11:
         return mobile[:-8] + "****" + mobile[-4:]
     return "*" * (len(mobile) - 4) + mobile[-4:]
