@@ -57,3 +57,15 @@ def test_the_nightly_job_recomputes_every_property(world):
     nightly_patterns.call_local()
     assert pattern(world.c_am3)[0] == 30
     assert pattern(world.c_h2)[0] == 2
+
+
+def test_a_merge_recomputes_the_survivors_pattern(world):
+    from tests.conftest import make_customer
+    from yingke.customers.merge import merge
+
+    twin = make_customer(world.h1, "C009", "张三", owner=world.am1, mobile="13812345679")
+    record_visit(world.am1, world.c_am1, occurred_at=at("2026-03-02"), amount="100")
+    record_visit(world.am1, twin, occurred_at=at("2026-03-06", 19), amount="100")
+    assert pattern(world.c_am1) == (None, None, "", None)
+    merge(world.gm, world.c_am1, twin)  # the twin's visit moves over: two visiting days now
+    assert pattern(world.c_am1) == (4, 4, "dinner", dt.date(2026, 3, 10))

@@ -61,6 +61,7 @@ def derive(prop) -> None:
     grading run as of today (R-4) and the dashboard's aggregates (the rows were written
     directly, so nothing marked their days yet)."""
     from yingke.complaints.demo import add_demo_complaints
+    from yingke.control.pattern import refresh_patterns
     from yingke.core.permissions import SYSTEM
     from yingke.customers.modules import apply_suggestions
     from yingke.grading.services import run_grading
@@ -72,6 +73,7 @@ def derive(prop) -> None:
     add_demo_complaints(prop)  # a few complaints at every step (R-8.2)
     run = run_grading(SYSTEM, prop)
     visits_changed.send(sender=Visit, property_id=prop.pk, times=None)
+    refresh_patterns(prop)  # now rather than by the queued job: the demo's pages show them at once (R-7.5)
     refresh_property.call_local(prop.pk)
     say(_("Graded as of %(day)s: %(effective)d effective customers (A %(a)d, B %(b)d, C %(c)d); dashboard "
           "figures computed.") % {"day": run.as_of.isoformat(), "effective": run.effective, "a": run.a_count,

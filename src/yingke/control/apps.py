@@ -18,9 +18,20 @@ class ControlConfig(AppConfig):
         # control.tasks_pattern here: core.jobs must not be imported before the settings of
         # a test run are final; workers find the jobs through control.tasks.)
         visits_changed.connect(on_visits_changed, dispatch_uid="control.pattern")
+        from yingke.customers.signals import files_merged
+
+        # A merge moved the merged file's visits onto the survivor: its pattern, in the merge's
+        # transaction (like its consumption profile, visits.apps).
+        files_merged.connect(_pattern_after_merge, dispatch_uid="control.pattern_after_merge")
 
         register_handover()
         register_owner_mover()
+
+
+def _pattern_after_merge(sender, survivor, **kwargs):
+    from yingke.control.pattern import refresh_patterns
+
+    refresh_patterns(survivor.property, [survivor.pk])
 
 
 def register_handover():

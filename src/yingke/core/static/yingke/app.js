@@ -78,6 +78,16 @@
     });
   });
 
+  // A header checkbox (data-select-all="FORM-ID") ticks or clears every row checkbox of that
+  // form on the page (the customer list's bulk assign); delegated, so it survives htmx swaps.
+  document.addEventListener("change", function (e) {
+    var all = e.target.closest && e.target.closest("input[data-select-all]");
+    if (!all) return;
+    document.querySelectorAll('input[type=checkbox][form="' + all.dataset.selectAll + '"]').forEach(function (box) {
+      if (box !== all) box.checked = all.checked;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     focusFirstError();
     document.querySelectorAll("[data-searchbox]").forEach(initSearch);
