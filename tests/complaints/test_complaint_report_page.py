@@ -72,7 +72,7 @@ def test_figures_tables_links_and_charts(client, filled):
     assert month["series"][0]["data"] == [0, 1, 1, 0, 1, 0]
     scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)
     assert scripts == []
-    assert "reports/vendor/echarts.min.js" in html and "complaints/report.js" in html
+    assert "reports/vendor/echarts.min.js" in html and "reports/dashboard.js" in html
     assert 'style="' not in html
 
 

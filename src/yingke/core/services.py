@@ -71,10 +71,16 @@ def clean_text(value, field: str, max_length: int, required: bool = True, errors
     """One line of text: spaces collapsed and trimmed; control characters, lone surrogates
     and text over `max_length` are refused with a message on `field`; when `required`, text
     that is empty once format characters (Cf, e.g. U+200B) are left out is refused too."""
+    text = " ".join(str(value or "").split())
+    return _checked(text, text, field, max_length, required, errors)
+
+
+def _checked(text: str, line: str, field: str, max_length: int, required: bool, errors: dict | None) -> str:
+    """`text` (`line`: it on one line) refused on `field` for control characters, length, or
+    nothing visible when `required`; raises unless the caller collects `errors`."""
     own = errors is None
     errors = {} if own else errors
-    text = " ".join(str(value or "").split())
-    if not plain(text):
+    if not plain(line):
         errors.setdefault(field, []).append(_("Remove the control characters or invalid symbols."))
     elif len(text) > max_length:
         errors.setdefault(field, []).append(_("Enter at most %(max)s characters.") % {"max": max_length})
@@ -89,19 +95,9 @@ def clean_paragraphs(value, field: str, max_length: int, required: bool = True,
                      errors: dict | None = None) -> str:
     """Text of several lines (a guest's words, a note): line breaks kept (CR LF → LF, at most
     one empty line in a row), each line's spaces collapsed; otherwise as `clean_text`."""
-    own = errors is None
-    errors = {} if own else errors
     lines = [" ".join(line.split()) for line in str(value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if not plain(text.replace("\n", " ")):
-        errors.setdefault(field, []).append(_("Remove the control characters or invalid symbols."))
-    elif len(text) > max_length:
-        errors.setdefault(field, []).append(_("Enter at most %(max)s characters.") % {"max": max_length})
-    elif required and not visible(text):
-        errors.setdefault(field, []).append(_("This field is required."))
-    if own and errors:
-        raise ValidationError(errors)
-    return text
+    return _checked(text, text.replace("\n", " "), field, max_length, required, errors)
 
 
 @lru_cache(maxsize=1)

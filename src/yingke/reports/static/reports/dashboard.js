@@ -1,4 +1,4 @@
-/* The dashboard's charts: each <div data-chart="ID"> gets the ECharts option stored in
+/* The charts of the dashboard and of the complaint reports: each <div data-chart="ID"> gets the ECharts option stored in
    <script type="application/json" id="ID"> (built on the server, reports/charts.py).
    No inline script (CSP); the table behind each chart is in the page. */
 (function () {
