@@ -11,8 +11,11 @@ set, and the report says its size). Data sets are cached under bench/data/.
 Imports (R-3.2): `yingke import customers` and `yingke import visits` on files generated on
 the fly into an empty database, beside the floor of the same run: csv.reader + one
 executemany per 5,000 rows into a bare table on SQLite, csv.reader + COPY on PostgreSQL.
-BENCH_IMPORT_VISITS (default 1000000) and BENCH_IMPORT_CUSTOMERS (default 20000) set the
-sizes (the report says them); BENCH_SKIP_IMPORT=1 leaves the imports out.
+BENCH_IMPORT_VISITS (default 1000000) and BENCH_IMPORT_CUSTOMERS (default 100000) set the
+sizes (the report says them); BENCH_SKIP_IMPORT=1 leaves the imports out. Each import is
+reported as the wall-clock time of the command (what the targets are judged on) and, beside
+it, the time the command itself reports for the import (start_run to the summary line), i.e.
+without the ~1.5 s of interpreter and Django start-up, which dominates a small file.
 
 Grading (R-4.7, bench/grading.py): one property with 50,000 customers and 1,000,000 visits
 graded on SQLite and PostgreSQL beside the floor of one plain GROUP BY of the window's visits.
@@ -27,6 +30,7 @@ date it was measured.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -202,8 +206,13 @@ def import_bench(db: str, customers: int, visits: int) -> dict:
             sys.stderr.write(proc.stdout + proc.stderr)
             raise SystemExit(f"yingke import {kind} failed")
         floor = import_floor(db, path, env)
+        summary = proc.stdout.strip().splitlines()[-1]
+        # the command's own figure: "created N, … (12.3 s)." — the import without start-up
+        reported = re.search(r"\(([\d.]+) s\)\.?$", summary)
+        inner = float(reported.group(1)) if reported else None
         out[kind] = {"rows": n, "seconds": seconds, "rows_s": n / seconds, "floor_s": floor,
-                     "floor_rows_s": n / floor, "summary": proc.stdout.strip().splitlines()[-1]}
+                     "floor_rows_s": n / floor, "summary": summary, "import_s": inner,
+                     "import_rows_s": n / inner if inner else None}
     # the largest child so far: the imports (the floor runs in this process)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return out
@@ -239,7 +248,7 @@ def main() -> int:
                                     generate_s=gen)
         print(db, results[(db, "big")], flush=True)
     if wanted("imports") and not os.environ.get("BENCH_SKIP_IMPORT"):
-        import_customers = int(os.environ.get("BENCH_IMPORT_CUSTOMERS", 20000))
+        import_customers = int(os.environ.get("BENCH_IMPORT_CUSTOMERS", 100_000))
         import_visits = int(os.environ.get("BENCH_IMPORT_VISITS", 1_000_000))
         for db in dbs:
             results[(db, "import")] = import_bench(db, import_customers, import_visits)
@@ -350,16 +359,23 @@ def write_report(results: dict, customers: int, big: int, big_visits: int) -> No
             "with the import-run record, and the consumption profiles of the touched files at the end). "
             "Floor: csv.reader + executemany per 5,000 rows into a bare table (SQLite), csv.reader + "
             "COPY (PostgreSQL), same file, same run. One visit row in fifty names a guest not on file "
-            "(a new file is opened). Targets: visits ≥ 25,000 rows/s, customers ≥ 10,000 rows/s.",
+            "(a new file is opened). Targets: visits ≥ 25,000 rows/s, customers ≥ 10,000 rows/s, judged on "
+            "the wall-clock rows/s (start-up included). *Without start-up*: the same run's time as the "
+            "command reports it (from opening the file to the summary line), leaving out the ~1.5 s of "
+            "interpreter and Django start-up — shown because start-up weighs heavily on small files; it "
+            "is not what the targets are judged on.",
             "",
-            "| database | import | rows | seconds | rows/s | floor rows/s | time / floor | target met | peak MB |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| database | import | rows | seconds | rows/s | without start-up s | rows/s | floor rows/s | "
+            "time / floor | target met | peak MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for db, r in imports:
             for kind, target in (("customers", 10000), ("visits", 25000)):
                 m = r[kind]
+                inner = (f"{m['import_s']:.1f} | {m['import_rows_s']:,.0f}" if m.get("import_s")
+                         else "– | –")
                 lines.append(f"| {db} | {kind} | {m['rows']:,} | {m['seconds']:.1f} | {m['rows_s']:,.0f} | "
-                             f"{m['floor_rows_s']:,.0f} | {ratio(m['seconds'], m['floor_s'])} | "
+                             f"{inner} | {m['floor_rows_s']:,.0f} | {ratio(m['seconds'], m['floor_s'])} | "
                              f"{'yes' if m['rows_s'] >= target else 'NO'} | {r['peak_rss_mb']:.0f} |")
     grading = [(db, r) for (db, size), r in sorted(results.items()) if size == "grading"]
     if grading:

@@ -21,7 +21,7 @@ from yingke.core.parsing import choices, parse_choice, parse_date, split_list, t
 from yingke.core.roles import OWNER_ROLES
 from yingke.customers import bulk, services
 from yingke.customers.identity import parse_resident_id
-from yingke.customers.models import Customer, Module, Tag
+from yingke.customers.models import Customer, Module, SearchKey, Tag
 from yingke.customers.pinyin import clean_name
 from yingke.imports.columns import Column
 from yingke.imports.pipeline import CREATED, UNCHANGED, UPDATED, Importer, Result, Row, RowRejected
@@ -110,6 +110,8 @@ class CustomerImporter(Importer):
     batch_size = 1000
     row_savepoint = False  # rows are checked before writing; new files are queued, save_customer is atomic
     ref_column = "customer_code"
+    # the tables a big import writes, whose planner statistics it refreshes (not the whole database)
+    bulk_models = (Customer, SearchKey, Customer.history.model, Customer.tags.through)
 
     def __init__(self, property, actor=permissions.SYSTEM):
         self.property, self.actor = property, actor
