@@ -193,3 +193,22 @@ def test_without_a_lobby_manager_level_one_reaches_the_general_manager(world):
     c = services.record(world.sup, world.h1, kind="food", severity="medium", words="慢")
     assert escalate_overdue(now=c.step_at + dt.timedelta(hours=1, minutes=1)) == 1
     assert world.gm.notifications.filter(kind="complaint.escalation").count() == 1
+
+
+def test_a_step_waiting_for_approval_escalates_to_the_general_manager(world):
+    from yingke.complaints import services
+    from yingke.complaints.escalation import escalate_overdue
+    from yingke.complaints.models import Step
+
+    c = services.record(world.desk, world.h1, kind="food", severity="medium", words="慢")
+    t = c.step_at
+    for step, data in ((Step.APOLOGISED, {}), (Step.VERIFIED, {"findings": "属实"})):
+        t += dt.timedelta(minutes=10)
+        c = services.advance(world.desk, c, step, now=t, **data)
+    c = services.advance(world.desk, c, Step.AGREED, solution="免单", compensation="amount",
+                         compensation_amount="900")
+    assert c.approval_pending
+    world.gm.notifications.all().delete()
+    assert escalate_overdue(now=c.step_at + dt.timedelta(hours=8, minutes=1)) == 1  # medium: 8 h to agree
+    assert world.gm.notifications.filter(kind="complaint.escalation").count() == 1
+    assert not world.desk.notifications.filter(kind="complaint.escalation").exists()

@@ -1,8 +1,9 @@
 """Escalation of overdue complaint steps (R-8.3).
 
 A step not done by its due time (services.due_at) escalates to level 1, the lobby manager
-(front desk role) of the property; still not done one more limit later, to level 2, the
-general manager. Each escalation is a row unique per complaint, step and level, written with
+(front desk role) of the property — the general manager when the step waits for their
+approval of a compensation, or when the property has no active lobby manager; still not done
+one more limit later, to level 2, the general manager. Each escalation is a row unique per complaint, step and level, written with
 the notification in one transaction: running the job twice, or two workers at once, never
 escalates twice. Notifications go through core.notify (in-app now; SMS, e-mail and WeCom plug
 in there).
@@ -59,7 +60,9 @@ def escalate_overdue(now=None, property_ids=None) -> int:
                     _esc, created = Escalation.objects.get_or_create(
                         complaint=c, step=step, level=level, defaults={"due_at": reached, "created_at": now})
                     if created:
-                        notify.send(recipients(c.property_id, level), "complaint.escalation",
+                        # a compensation waiting for approval: only the general manager can act
+                        to = recipients(c.property_id, max(ESCALATION_LEVELS) if c.approval_pending else level)
+                        notify.send(to, "complaint.escalation",
                                     f"complaint:{c.pk}:step:{step}:level:{level}",
                                     {"complaint": c.pk, "step": step, "level": level},
                                     link=f"/complaints/{c.pk}/")
