@@ -51,7 +51,15 @@ from yingke.complaints.models import (
 )
 from yingke.core import pagination as keyset
 from yingke.core.models import Outlet, Property
-from yingke.core.permissions import COMPLAIN, CONFIGURE, can, chosen_property, is_staff, pick_property
+from yingke.core.permissions import (
+    COMPLAIN,
+    CONFIGURE,
+    can,
+    chosen_property,
+    is_staff,
+    my_properties,
+    pick_property,
+)
 from yingke.core.roles import COMPENSATION_APPROVERS
 from yingke.core.services import MAX_ID, valid_id
 from yingke.customers.masking import shown_mobile
@@ -330,7 +338,7 @@ def _visible(user, complaint_id: int) -> Complaint:
                         "Use `next` (a keyset cursor) to page.")
 def list_complaints(request, params: Query[ComplaintListParams]):
     user = request.auth
-    mine = list(Property.objects.filter(pk__in=user.property_ids()).order_by("code")) if is_staff(user) else []
+    mine = my_properties(user)
     props = [pick_property(user, mine, params.property)] if params.property else mine
     qs = Complaint.objects.visible_to(user).filter(property__in=props)
     if params.state == "open":

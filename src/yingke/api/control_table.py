@@ -105,11 +105,7 @@ def _day(prop, day: dt.date | None) -> dt.date | None:
 
 
 def _property(user, member, code: str | None) -> Property:
-    ids = set(member.property_ids())
-    if member.pk != user.pk:
-        ids &= set(user.property_ids())
-    props = list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
-    return pick_property(user, props, code,
+    return pick_property(user, service.table_properties(user, member), code,
                          _("This member of staff's control table is not kept in any of your properties."))
 
 

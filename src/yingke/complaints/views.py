@@ -41,9 +41,9 @@ from yingke.complaints.models import (
 )
 from yingke.core import export, permissions
 from yingke.core.forms import add_service_errors, run_service
-from yingke.core.models import Outlet, Property, User
+from yingke.core.models import Outlet, User
 from yingke.core.pagination import InvalidCursor, Ordering, Page, keyset_page
-from yingke.core.permissions import APPROVE, COMPLAIN, COMPLAINT_REPORT, CONFIGURE, EXPORT, HANDLE, is_staff
+from yingke.core.permissions import APPROVE, COMPLAIN, COMPLAINT_REPORT, CONFIGURE, EXPORT, HANDLE
 from yingke.core.services import Conflict, valid_id
 from yingke.customers import masking
 from yingke.customers.models import Customer
@@ -59,25 +59,16 @@ HISTORY_SKIP = {"id", "property", "step_at", "created_by", "created_at"}
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-def _my_properties(user) -> list[Property]:
-    ids = user.property_ids() if is_staff(user) else []
-    return list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
-
-
 class Policies:
     """The complaint policy of each property, read once per property (list and export)."""
 
     def __init__(self, props=None):
-        self._cache = {}
-        if props:
-            found = {p.property_id: p for p in ComplaintPolicy.objects.filter(property__in=props)}
-            for prop in props:
-                self._cache[prop.pk] = found.get(prop.pk) or ComplaintPolicy(property=prop)
+        self.by_property = services.policies_of(props) if props else {}
 
     def of(self, prop) -> ComplaintPolicy:
-        if prop.pk not in self._cache:
-            self._cache[prop.pk] = services.policy_of(prop)
-        return self._cache[prop.pk]
+        if prop.pk not in self.by_property:
+            self.by_property[prop.pk] = services.policy_of(prop)
+        return self.by_property[prop.pk]
 
     def mark(self, c: Complaint, now=None) -> Complaint:
         """Set `.due` and `.is_overdue` on `c` (its property already loaded)."""
@@ -136,7 +127,7 @@ def _filtered(user, form: f.FilterForm, props, policies: Policies):
     if request_customer := d.get("customer"):
         qs = qs.filter(customer_id=request_customer)
     if d.get("overdue"):
-        qs = qs.filter(services.overdue_q(props, timezone.now(), services.policies_of(props)))
+        qs = qs.filter(services.overdue_q(props, timezone.now(), policies.by_property))
     return qs
 
 
@@ -152,7 +143,7 @@ def _list_query(get) -> str:
 
 def _list_setup(request):
     user = request.user
-    props = _my_properties(user)
+    props = permissions.my_properties(user)
     outlets = list(Outlet.objects.filter(property__in=props).select_related("property").order_by(
         "property__code", "code")) if props else []
     data = request.GET.copy()

@@ -351,6 +351,17 @@ def check_access(actor, member, prop) -> None:
         raise PermissionDenied(_("This member of staff's control table is not kept in this property."))
 
 
+def table_properties(actor, member) -> list:
+    """Properties where `member` keeps a table `actor` may read (by code): the member's, and
+    also the actor's unless it is their own table (check_access says the same for one)."""
+    from yingke.core.models import Property
+
+    ids = set(member.property_ids())
+    if member.pk != actor.pk:
+        ids &= set(actor.property_ids())
+    return list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
+
+
 def table_day(prop, day=None) -> dt.date:
     return day or prop.local_today()
 

@@ -273,7 +273,7 @@ def properties_for(actor) -> list[Property]:
         return list(Property.objects.order_by("code"))
     if not permissions.is_staff(actor) or actor.role not in OWNER_ROLES | {Role.GENERAL_MANAGER}:
         return []
-    return list(Property.objects.filter(pk__in=actor.property_ids()).order_by("code"))
+    return permissions.my_properties(actor)
 
 
 def property_for(actor, code: str | None) -> tuple[Property, list[Property]]:

@@ -33,7 +33,7 @@ from yingke.control import assignment
 from yingke.control.models import AssignmentPolicy, StaffSetting
 from yingke.core.forms import run_service
 from yingke.core.models import Property
-from yingke.core.permissions import CONFIGURE, assignable_owners, can, is_staff, pick_property
+from yingke.core.permissions import CONFIGURE, assignable_owners, can, is_staff, my_properties, pick_property
 from yingke.core.roles import OWNER_ROLES
 from yingke.core.services import valid_id
 from yingke.customers.models import Customer
@@ -114,9 +114,7 @@ def _may_read(user, prop) -> bool:
 
 
 def _props(user, check) -> list[Property]:
-    ids = user.property_ids() if getattr(user, "is_authenticated", False) else []
-    props = list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
-    return [p for p in props if check(user, p)]
+    return [p for p in my_properties(user) if check(user, p)]
 
 
 def _chosen(request, props, denied):

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_POST
 from yingke.control import claims
 from yingke.control.models import Assignment, Claim
 from yingke.core import permissions
-from yingke.core.models import Property
 from yingke.core.pagination import InvalidCursor, Page, keyset_page
 from yingke.core.permissions import is_staff
 from yingke.core.roles import Role
@@ -67,8 +66,7 @@ def pool(request):
     user = request.user
     code = request.GET.get("property")
     if code:  # one of the user's properties: any other code, known or not, is 404
-        mine = list(Property.objects.filter(pk__in=user.property_ids()).order_by("code")) if is_staff(user) else []
-        permissions.pick_property(user, mine, code)
+        permissions.pick_property(user, permissions.my_properties(user), code)
     filters = CustomerFilterSet(_pool_data(request.GET), user=user, ui=True)
     page, cursor_invalid = EMPTY_PAGE, False
     if not filters.invalid():

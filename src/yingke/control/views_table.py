@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from yingke.control import table as service
 from yingke.core.export import Column, export_response
 from yingke.core.models import Property, User
-from yingke.core.permissions import CONTROL, NotVisible, can, pick_property, require
+from yingke.core.permissions import CONTROL, NotVisible, can, my_properties, pick_property, require
 from yingke.core.roles import Role
 
 PRINT_ROWS = 12  # rows per section on paper: one A4 page per person
@@ -54,14 +54,6 @@ def _member(request):
     return member
 
 
-def _properties(actor, member) -> list[Property]:
-    """Properties where `member` has a table `actor` may read (by code)."""
-    ids = set(member.property_ids())
-    if member.pk != actor.pk:
-        ids &= set(actor.property_ids())
-    return list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
-
-
 def _chosen(request, props: list[Property]) -> Property:
     return pick_property(request.user, props, request.GET.get("property"),
                          _("This member of staff's control table is not kept in any of your properties."))
@@ -71,7 +63,7 @@ def _resolve(request):
     """(member, property, properties) of the table asked for; CONTROL checked first."""
     member = _member(request)
     readable_member(request.user, member)
-    props = _properties(request.user, member)
+    props = service.table_properties(request.user, member)
     return member, _chosen(request, props), props
 
 
@@ -137,7 +129,7 @@ def _team_property(request) -> tuple[Property, list[Property]]:
     user = request.user
     if getattr(user, "role", None) not in (Role.SALES_MANAGER, Role.GENERAL_MANAGER):
         raise PermissionDenied(_("Only a sales manager or the general manager sees a team's control tables."))
-    props = list(Property.objects.filter(pk__in=user.property_ids()).order_by("code"))
+    props = my_properties(user)
     return _chosen(request, props), props
 
 

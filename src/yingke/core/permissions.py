@@ -391,6 +391,14 @@ def require(actor, action: Action, obj=None) -> None:
         raise PermissionDenied
 
 
+def my_properties(actor) -> list:
+    """The properties a member of staff works at, by code (none for anyone else)."""
+    from yingke.core.models import Property
+
+    ids = actor.property_ids() if is_staff(actor) else []
+    return list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
+
+
 def pick_property(actor, props, code=None, denied=None):
     """One of `props` (the properties of the actor's a page may work on), by code,
     case-insensitive; without a code the first. A code of a property the actor does not work at
@@ -418,10 +426,7 @@ def chosen_property(actor, code=None, *actions: Action, pk=None):
     they work at but may do none of `actions` on is PermissionDenied (403). Without one, the
     first of the list; PermissionDenied (the first action's refusal) when the list is empty.
     Returns (property, properties)."""
-    from yingke.core.models import Property
-
-    ids = actor.property_ids() if is_staff(actor) else []
-    mine = list(Property.objects.filter(pk__in=ids).order_by("code")) if ids else []
+    mine = my_properties(actor)
     allowed = [p for p in mine if any(can(actor, a, p) for a in actions)]
     code = str(code).strip() if code is not None else ""
     if code or pk is not None:
