@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "yingke.reports",
     "yingke.control",
     "yingke.complaints",
+    "yingke.tracking",
     "yingke.api",
     "yingke.cli",
     "django.contrib.auth",

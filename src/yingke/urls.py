@@ -20,6 +20,7 @@ urlpatterns = [
     path("reports/", include("yingke.reports.urls")),
     path("control/", include("yingke.control.urls")),
     path("complaints/", include("yingke.complaints.urls")),
+    path("tracking/", include("yingke.tracking.urls")),
     path("notifications/", include(("yingke.core.urls_notifications", "notifications"))),
     path("f/", include(("yingke.complaints.urls_public", "feedback"))),
 ]

@@ -96,6 +96,7 @@ class Row:
     last_visit: dt.date | None  # local date
     reason: str
     date: dt.date | None = None  # the date the row is about (expected visit, special date …)
+    url: str = ""  # where the name links to, when not the guest file (a lead's page)
 
 
 @dataclasses.dataclass

@@ -49,6 +49,17 @@ but not theirs to change); `can(...)` answers the same question with a bool.
                property-wide roles, so the lobby manager and the supervisor work them all)
   approve    – approve compensation above the property's threshold (obj: the complaint):
                the general manager who sees it
+  track      – open leads, opportunities in a property (obj: the property; R-7.1, R-11.4): the
+               roles that change files (general, sales and account managers) working there.
+               Changing a lead or an opportunity is `edit` (obj: it), as for files
+  follow     – log a follow-up or record a commitment on a lead or a file one sees (obj: the
+               lead or the file; R-7.3, R-7.4): every role that sees it
+  complete   – finish a follow-up task or keep a commitment (obj: the task or commitment;
+               R-7.6): whoever it falls to (the assignee; for a task of the account manager the
+               file's or lead's owner; a supervisor's task any supervisor; a commitment its
+               owner), their sales manager, or the general manager — and the row must be seen
+  plan       – approve or return a monthly visit plan (obj: the plan; R-7.8): the sales manager
+               of its account manager or the general manager of its property
 Assignment has a function of its own, `require_assign(actor, customer, owner)`; the
 staff an actor may assign are `assignable_owners(actor, property)`.
 
@@ -107,10 +118,15 @@ class Action(StrEnum):
     HANDLE = "handle"
     APPROVE = "approve"
     COMPLAINT_REPORT = "complaint_report"
+    TRACK = "track"
+    FOLLOW = "follow"
+    COMPLETE = "complete"
+    PLAN = "plan"
 
 
 (SEE, CREATE, EDIT, ANNOTATE, AMEND, OWN, EXPORT, CONFIGURE, RECORD, IMPORT, GRADE, REGRADE, REPORT,
- CLAIM, DECIDE, TARGET, CONTROL, HANDOVER, COMPLAIN, HANDLE, APPROVE, COMPLAINT_REPORT) = Action
+ CLAIM, DECIDE, TARGET, CONTROL, HANDOVER, COMPLAIN, HANDLE, APPROVE, COMPLAINT_REPORT, TRACK, FOLLOW, COMPLETE,
+ PLAN) = Action
 
 
 class NotVisible(Http404):
@@ -182,6 +198,15 @@ def complaint_rule(user, path: str = "") -> Q:
     if user.role in PROPERTY_WIDE:
         return guest | (Q(**{f"{p}customer__isnull": True}) & Q(**{f"{p}property_id__in": user.property_ids()}))
     return guest
+
+
+def subject_rule(user, path: str = "") -> Q:
+    """Tracking rows about a guest file or a lead (follow-ups, tasks; issue 15): one with a file
+    (`customer`) is seen when the file is, one about a lead without a file when the lead is
+    (leads have a property and an owner: row_rule)."""
+    p = f"{path}__" if path else ""
+    return (Q(**{f"{p}customer__isnull": False}) & row_rule(user, f"{p}customer")) | \
+        (Q(**{f"{p}customer__isnull": True}) & row_rule(user, f"{p}lead"))
 
 
 class RuleQuerySet(models.QuerySet):
@@ -383,6 +408,25 @@ def require(actor, action: Action, obj=None) -> None:
     elif action == COMPLAINT_REPORT:  # obj: a property
         if actor.role not in COMPLAINT_REPORTERS or obj is None or obj.pk not in actor.property_ids():
             raise PermissionDenied(_("Your role may not read the complaint reports of this property."))
+    elif action == TRACK:  # obj: a property
+        if actor.role not in FILE_EDITORS or obj is None or obj.pk not in actor.property_ids():
+            raise PermissionDenied(_("Only the general, sales and account managers of this property work its leads "
+                                     "and opportunities."))
+    elif action == FOLLOW:  # obj: a lead or a guest file
+        if not _visible(actor, obj):
+            raise NotVisible
+        if actor.role == Role.ADMIN:  # pragma: no cover - administrators see no rows
+            raise PermissionDenied
+    elif action == COMPLETE:  # obj: a tracking Task or Commitment
+        if not _visible(actor, obj):
+            raise NotVisible
+        if not _falls_to(actor, obj):
+            raise PermissionDenied(_("This is not yours to do: it falls to its account manager, their sales "
+                                     "manager or the general manager."))
+    elif action == PLAN:  # obj: a tracking VisitPlan
+        if obj is None or not _leads(actor, obj.owner) or obj.property_id not in actor.property_ids():
+            raise PermissionDenied(_("Only the account manager's sales manager or the general manager approves "
+                                     "this visit plan."))
     elif action == CONFIGURE:
         allowed = configurable_property_ids(actor)
         if allowed is not None and (not allowed or (obj is not None and obj.pk not in allowed)):
@@ -440,6 +484,30 @@ def chosen_property(actor, code=None, *actions: Action, pk=None):
         require(actor, actions[0], None)
         raise PermissionDenied  # pragma: no cover - require refuses a None property for every action used
     return allowed[0], allowed
+
+
+def responsible(obj):
+    """Who a tracking task or commitment falls to (issue 15): its assignee or owner; for an
+    account manager's task without one, the owner of its file or lead (it follows the file when
+    the file changes hands). None: nobody yet (the pool, or a role's task)."""
+    for field in ("assignee", "owner"):
+        if getattr(obj, f"{field}_id", None):
+            return getattr(obj, field)
+    if getattr(obj, "role", "") == Role.ACCOUNT_MANAGER:
+        subject = obj.customer if obj.customer_id else getattr(obj, "lead", None)
+        return subject.owner if subject is not None and subject.owner_id else None
+    return None
+
+
+def _falls_to(actor, obj) -> bool:
+    if actor.role == Role.GENERAL_MANAGER and obj.property_id in actor.property_ids():
+        return True
+    if getattr(obj, "role", "") == Role.SUPERVISOR and not getattr(obj, "assignee_id", None):
+        return actor.role == Role.SUPERVISOR
+    person = responsible(obj)
+    if person is None:  # the pool's tasks: whoever may own files there
+        return actor.role in OWNER_ROLES
+    return person.pk == actor.pk or _leads(actor, person)
 
 
 def _leads(actor, member) -> bool:

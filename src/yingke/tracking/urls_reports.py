@@ -1,0 +1,3 @@
+"""URLs of the tracking pages (reports); included by tracking/urls.py."""
+
+urlpatterns = []
