@@ -27,7 +27,7 @@ def test_own_table_as_json(client, world):
     assert [s["key"] for s in body["sections"]] == ["follow_ups", "commitments", "complaints", "overdue", "unseen",
                                                    "dates"]
     sections = {s["key"]: s for s in body["sections"]}
-    assert sections["follow_ups"] == {**sections["follow_ups"], "tracked": False, "count": 0, "rows": []}
+    assert sections["follow_ups"] == {**sections["follow_ups"], "tracked": True, "count": 0, "rows": []}
     (row,) = sections["overdue"]["rows"]
     assert row["id"] == world.c_am1.pk and row["code"] == "C001" and row["mobile"] == "13812345678"
     assert row["grade"] == "A" and row["date"] == (world.h1.local_today() - dt.timedelta(days=3)).isoformat()
@@ -77,7 +77,7 @@ def test_team_counts(client, world):
     assert body["property"] == "H1"
     lines = {x["member"]["username"]: x for x in body["members"]}
     assert list(lines) == ["am1", "am2", "sm"]
-    assert lines["am1"]["counts"]["overdue"] == 1 and lines["am1"]["counts"]["follow_ups"] is None
+    assert lines["am1"]["counts"]["overdue"] == 1 and lines["am1"]["counts"]["follow_ups"] == 0
     assert lines["am2"]["counts"]["overdue"] == 1 and lines["sm"]["total"] == 0
     client.force_login(world.gm)
     assert len(client.get(TEAM).json()["members"]) == 4

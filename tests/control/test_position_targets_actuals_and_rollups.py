@@ -15,6 +15,7 @@ from yingke.control import targets
 from yingke.control.models import PositionTarget, StaffSetting
 from yingke.customers.models import Customer
 from yingke.grading.models import GradeEntry, GradingRun
+from yingke.tracking.models import FollowUp
 from yingke.visits.models import Visit
 
 UTC = dt.UTC
@@ -52,15 +53,20 @@ def data(world):
                        ("N2", dt.datetime(2026, 3, 1, 15, 50, tzinfo=UTC))):
         c = make_customer(w.h1, code, "新客" + code, owner=w.am2, actor=w.am2)
         Customer.objects.filter(pk=c.pk).update(created_at=when)
+    # Follow-ups by am1 (tracking): 00:20 local 1 March counts in March, 23:40 local 28 February does not.
+    for when in (dt.datetime(2026, 2, 28, 16, 20, tzinfo=UTC), dt.datetime(2026, 2, 28, 15, 40, tzinfo=UTC),
+                 dt.datetime(2026, 3, 20, 2, 0, tzinfo=UTC)):
+        FollowUp.objects.create(property=w.h1, customer=w.c_am1, channel="phone", outcome="reached", summary="回访",
+                                occurred_at=when, author=w.am1)
     return w
 
 
 def test_month_actuals_on_local_days(data):
     a = targets.actuals(data.h1, [data.am1.pk, data.am2.pk, data.am3.pk], MARCH, MID_MARCH)
     assert a[data.am1.pk] == {"effective": 2, "a_customers": 1, "visits": 3, "revenue": Decimal("550.00"),
-                              "new_customers": 0, "follow_ups": None}
+                              "new_customers": 0, "follow_ups": 2}
     assert a[data.am2.pk] == {"effective": 1, "a_customers": 0, "visits": 1, "revenue": Decimal("1000.00"),
-                              "new_customers": 2, "follow_ups": None}
+                              "new_customers": 2, "follow_ups": 0}
     assert a[data.am3.pk]["effective"] == 0 and a[data.am3.pk]["visits"] == 0
 
 
@@ -94,7 +100,7 @@ def test_rollups_to_team_and_property(data):
     assert team["target"]["revenue"] == Decimal("1000.00") and team["actual"]["revenue"] == Decimal("1550.00")
     assert team["target"]["effective"] is None and team["achieved"]["visits"] == Decimal("26.7")
     assert t["total"]["target"]["visits"] == 19 and t["total"]["actual"]["visits"] == 4
-    assert t["total"]["achieved"]["follow_ups"] is None and t["total"]["actual"]["follow_ups"] is None
+    assert t["total"]["achieved"]["follow_ups"] is None and t["total"]["actual"]["follow_ups"] == 2  # no target
     line = next(x for x in t["lines"] if x["member"] == data.am1)
     assert line["achieved"]["visits"] == Decimal("30.0") and line["achieved"]["revenue"] == Decimal("55.0")
     # The sales manager reads their team whole, not the property; an account manager no roll-up.
@@ -114,6 +120,18 @@ def test_development_today_counts_todays_own_new_files(world):
     make_customer(world.h1, "D3", "别人", owner=world.am2, actor=world.am2)
     StaffSetting.objects.filter(user=world.am1).update(daily_target=3)
     assert targets.development_today(world.am1, world.h1) == (1, 3)
+
+
+def test_development_today_counts_new_leads_but_not_their_conversion(world):
+    """R-7.2: a lead opened today is a new prospect; converting it opens a file, which is not a second one."""
+    from yingke.tracking import services as tracking
+
+    lead = tracking.create_lead(world.am1, world.h1, name="潜在客户", source="door_to_door")
+    assert targets.development_today(world.am1, world.h1) == (1, 1)
+    tracking.convert(world.am1, lead)
+    assert targets.development_today(world.am1, world.h1) == (1, 1)
+    make_customer(world.h1, "D9", "直接建档", owner=world.am1, actor=world.am1)
+    assert targets.development_today(world.am1, world.h1) == (2, 1)
 
 
 def test_targets_page_lists_members_with_few_queries(client, data, django_assert_max_num_queries):

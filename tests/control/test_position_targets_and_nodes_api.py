@@ -60,7 +60,7 @@ def test_put_replaces_and_get_reads(world, api):
     assert body["start"] == "2026-03-01" and body["end"] == "2026-03-31" and body["elapsed"] == "100.0"
     am1 = next(x for x in body["lines"] if x["member"]["username"] == "am1")
     assert am1["target"]["visits"] == 8 and am1["actual"]["visits"] == 0 and am1["may_set"] is True
-    assert am1["achieved"]["visits"] == "0.0" and am1["actual"]["follow_ups"] is None
+    assert am1["achieved"]["visits"] == "0.0" and am1["actual"]["follow_ups"] == 0
     assert {x["member"]["username"] for x in body["lines"]} == {"sm", "am1", "am2"}
     assert len(body["teams"]) == 1 and body["total"] is None
     mine = api["am1"].get("/api/targets", {"kind": "week"}).json()

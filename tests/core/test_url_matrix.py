@@ -17,6 +17,8 @@ Kinds:
               is refused)
   complaint – takes a complaint id: a complaint the role may not see (its guest's file outside
               the rule; an anonymous one for roles that are not property-wide) gives 404
+  tracked   – takes the id of a tracking row (lead, task, commitment, visit plan or report,
+              opportunity): a row the role may not see answers like one that does not exist
 """
 
 import csv
@@ -39,6 +41,8 @@ from yingke.customers.models import ContactLink, Customer, Preference, SpecialDa
 from yingke.customers.services import add_preference, link_contact, save_special_date
 from yingke.grading.models import Loss
 from yingke.grading.services import run_grading
+from yingke.tracking.models import Commitment, FollowUp, Lead, Opportunity, PlannedVisit, Task, VisitPlan, VisitReport
+from yingke.tracking.plans import plans_visible_to
 from yingke.visits.models import Visit
 
 MATRIX = {
@@ -140,6 +144,32 @@ MATRIX = {
                      "api:advance_complaint", "api:resolve_on_the_spot", "api:decide_compensation"], "complaint"),
     # the guests' feedback page (R-8.4): no account, no customer data
     "feedback:page": "public", "feedback:thanks": "public",
+    # tracking (issue 15): lists name files and leads only as the rule allows; a file's card and forms
+    # follow the file; one tracking row's routes follow that row's rule; the reports are aggregates
+    # (who may: tests/tracking/test_tracking_reports.py) and the cadences configuration
+    **dict.fromkeys(["tracking:leads", "tracking:leads_export", "tracking:board", "tracking:tasks",
+                     "tracking:tasks_export", "tracking:follow_ups", "tracking:follow_ups_export",
+                     "tracking:commitments", "tracking:commitments_export", "tracking:plans",
+                     "tracking:visit_reports", "tracking:pipeline", "tracking:pipeline_export", "tracking:forecast",
+                     "tracking:forecast_export", "tracking:runs", "api:list_visit_plans", "api:list_visit_reports",
+                     "api:list_opportunities", "api:opportunity_forecast"], "subset"),
+    **dict.fromkeys(["tracking:customer_card", "tracking:customer_follow_up", "tracking:customer_task",
+                     "tracking:commitment_add"], "customer"),
+    **dict.fromkeys(["tracking:lead", "tracking:lead_edit", "tracking:lead_stage", "tracking:lead_follow_up",
+                     "tracking:lead_drop", "tracking:lead_reopen", "tracking:lead_convert", "tracking:task_done",
+                     "tracking:commitment_keep", "tracking:plan", "tracking:plan_line_add",
+                     "tracking:plan_line_remove", "tracking:plan_submit", "tracking:plan_decide",
+                     "tracking:visit_report", "tracking:opportunity", "tracking:opportunity_edit",
+                     "tracking:opportunity_stage", "api:get_visit_plan", "api:update_visit_plan",
+                     "api:submit_visit_plan", "api:decide_visit_plan", "api:get_visit_report", "api:get_opportunity",
+                     "api:update_opportunity", "api:move_opportunity_stage"], "tracked"),
+    **dict.fromkeys(["tracking:lead_new", "tracking:cadences", "tracking:cadence_new", "tracking:cadence_edit",
+                     "tracking:run_now", "tracking:plan_new", "tracking:visit_report_new",
+                     "tracking:opportunity_new", "tracking:funnel", "tracking:ordinals", "tracking:sources",
+                     "tracking:spend", "tracking:report_export", "api:get_funnel_report", "api:get_ordinals_report",
+                     "api:get_sources_report", "api:export_tracking_report_table", "api:list_source_spend",
+                     "api:set_source_spend", "api:create_visit_plan", "api:create_visit_report",
+                     "api:create_opportunity"], "staff"),
 }
 METHODS = ("get", "post", "patch", "delete")
 
@@ -206,6 +236,19 @@ def filled(world):
         Customer.objects.filter(pk=c.pk).update(usual_interval=7, expected_next_visit=today - dt.timedelta(days=3),
                                                 grade="A")
         complaints.record(SYSTEM, c.property, kind="food", words="菜凉了", customer=c)
+        # tracking rows about the file, and a lead of the same owner (issue 15)
+        Lead.objects.create(property=c.property, owner=c.owner, name=LEAD_NAMES[key], source="marketing")
+        FollowUp.objects.create(property=c.property, customer=c, channel="phone", outcome="reached", summary="回访")
+        Task.objects.create(property=c.property, customer=c, title="回访", due_on=today, assignee=c.owner)
+        Commitment.objects.create(property=c.property, customer=c, owner=c.owner or world.gm, promised="送果盘",
+                                  due_on=today)
+        Opportunity.objects.create(property=c.property, owner=c.owner, customer=c, kind="banquet", title="寿宴",
+                                   amount=1000, expected_on=today)
+        if c.owner is not None:
+            plan = VisitPlan.objects.create(property=c.property, owner=c.owner, month=today.replace(day=1))
+            PlannedVisit.objects.create(plan=plan, customer=c, planned_on=today, purpose="拜访")
+        VisitReport.objects.create(property=c.property, customer=c, owner=c.owner or world.gm, visited_on=today,
+                                   purpose="拜访", outcome="好")
     for prop in (world.h1, world.h2):  # anonymous: only the property-wide roles see them
         complaints.record(SYSTEM, prop, kind="other", words="匿名", contact_name=f"匿名{prop.code}")
     return world
@@ -298,6 +341,12 @@ def names_in(text):
 
 
 NAMES = {"c_am1": "张三", "c_am2": "单田芳", "c_am3": "曾国藩", "c_pool": "李四", "c_h2": "张珊"}
+# A lead per file, owned like it: seen by exactly the roles that see the file (EXPECTED).
+LEAD_NAMES = {"c_am1": "欧阳修", "c_am2": "司马光", "c_am3": "苏东坡", "c_pool": "王安石", "c_h2": "范仲淹"}
+
+
+def leads_in(text):
+    return {key for key, name in LEAD_NAMES.items() if name in text}
 
 
 def list_text(client, headers, route, query=None):
@@ -392,8 +441,55 @@ def test_subset_pages_never_show_a_file_outside_the_rule(filled, role):
             text = response_text(response)
             seen += 1
             assert names_in(text) <= EXPECTED[role], (role, route, query)
+            assert leads_in(text) <= EXPECTED[role], (role, route, query)
     if role in ("am1", "sm", "gm"):
         assert seen, role
+
+
+TRACKED = {"leads": Lead, "tasks": Task, "commitments": Commitment, "plans": VisitPlan, "visit-plans": VisitPlan,
+           "visit-reports": VisitReport, "pipeline": Opportunity, "opportunities": Opportunity,
+           "follow-ups": FollowUp}
+
+
+def tracked_model(route):
+    parts = route.split("/")
+    return TRACKED[parts[parts.index("tracking") + 1]]
+
+
+def tracked_visible(model, user):
+    if model is VisitPlan:
+        return plans_visible_to(user)
+    return model.objects.visible_to(user)
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_tracking_row_routes_give_404_for_rows_outside_the_rule(filled, role):
+    """Every route taking a lead, task, commitment, visit plan or report, or opportunity id, every
+    method, UI and API: a row the role may not see answers like an id that does not exist and
+    names neither its file nor its lead."""
+    user = getattr(filled, role)
+    client, headers = client_for(user), token_headers(user)
+    checked = 0
+    for route in routes_of("tracked"):
+        model = tracked_model(route)
+        visible = set(tracked_visible(model, user).values_list("pk", flat=True))
+        for row in model.objects.all():
+            if row.pk in visible:
+                continue
+            path = "/" + re.sub(r"<(?:\w+:)?\w+>", str(row.pk), route, count=1)
+            path = re.sub(r"<(?:\w+:)?\w+>", "1", path)
+            for method in METHODS:
+                response = send(client, method, path, headers)
+                if response.status_code == 405:
+                    continue
+                missing = send(client, method, path.replace(f"/{row.pk}/", f"/{10**9}/", 1) if f"/{row.pk}/" in path
+                               else path[: -len(str(row.pk))] + str(10**9), headers)
+                assert response.status_code == missing.status_code, (role, row.pk, method, route)
+                assert response.status_code in (403, 404, 422), (role, row.pk, method, route, response.status_code)
+                body = response.content.decode(errors="ignore")
+                assert not names_in(body) and not leads_in(body), (role, method, route)
+                checked += 1
+    assert checked or role == "gm", role
 
 
 def test_front_desk_may_not_export(filled):

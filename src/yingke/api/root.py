@@ -25,6 +25,8 @@ from yingke.api import (
     reports,
     segments,
     staff,
+    tracking_plans,
+    tracking_reports,
     visits,
 )
 from yingke.api.auth import API_AUTH
@@ -84,3 +86,5 @@ api.add_router("", control_table.router)
 api.add_router("", complaints.router)
 api.add_router("", complaint_reports.router)
 api.add_router("", notifications.router)
+api.add_router("", tracking_plans.router)
+api.add_router("", tracking_reports.router)

@@ -66,11 +66,14 @@ def derive(prop) -> None:
     from yingke.customers.modules import apply_suggestions
     from yingke.grading.services import run_grading
     from yingke.reports.tasks import refresh_property
+    from yingke.tracking.demo import add_demo as add_demo_tracking
     from yingke.visits.models import Visit
     from yingke.visits.signals import visits_changed
 
     apply_suggestions(SYSTEM, prop, record_history=False)  # customer modules from the organisations' nature (R-5.1)
     add_demo_complaints(prop)  # a few complaints at every step (R-8.2)
+    add_demo_tracking(prop)  # leads from the seven sources at every stage, follow-ups, tasks, commitments,
+    # pipeline, spend (issue 15)
     run = run_grading(SYSTEM, prop)
     visits_changed.send(sender=Visit, property_id=prop.pk, times=None)
     refresh_patterns(prop)  # now rather than by the queued job: the demo's pages show them at once (R-7.5)

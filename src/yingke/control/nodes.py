@@ -5,7 +5,7 @@ For a week or a month (the current one by default), `node_analysis(actor, prop, 
 
 - Per account manager, per team and for the property (control.targets: who reads whom,
   targets, actuals and roll-ups): actual against target per metric, achieved % (actual ÷
-  target; none without a positive target, none for follow-ups until they are tracked), and
+  target; none without a positive target), and
   time elapsed % = local days of the period gone by (today included) ÷ days in it (100 %
   for a finished period, 0 % for one not begun). A metric is **behind schedule** when its
   achieved % is below the time elapsed %.

@@ -336,10 +336,9 @@ def development_today(member, prop, day=None) -> tuple[int, int]:
 
     if day is None or day == prop.local_today():
         return targets.development_today(member, prop)
-    lo, hi = prop.day_start(day), prop.day_start(day + dt.timedelta(days=1))
-    done = Customer.objects.filter(property=prop, created_by=member, created_at__gte=lo, created_at__lt=hi).count()
     setting = StaffSetting.objects.filter(property=prop, user=member).first()
-    return done, setting.daily_target if setting else StaffSetting._meta.get_field("daily_target").default
+    return targets.developed_on(member, prop, day), \
+        setting.daily_target if setting else StaffSetting._meta.get_field("daily_target").default
 
 
 # ---- who and where -----------------------------------------------------------------------------

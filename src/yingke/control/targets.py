@@ -26,11 +26,8 @@ Rules, in plain words:
                            count nowhere, refunds are not visits: reports.aggregates.SERVED);
      revenue             – the amount of those visits, refunds included (as the reports);
      new customers       – files of the property created by the member (created_by) in
-                           the period; leads come with the tracking issue and will count here
-                           then;
-     follow-ups done     – not tracked yet: `follow_ups_done` is the one hook, returning
-                           zeros until the tracking issue records follow-ups; the pages show
-                           "—" and no achievement for it (FOLLOW_UPS_TRACKED).
+                           the period (a converted lead opens its file: counted here);
+     follow-ups done     – follow-ups (tracking.FollowUp) the member logged in the period.
    Visits and revenue are read from the visits directly, not from reports.CustomerMonthStat:
    those rows carry the owner when the month was aggregated and may be minutes stale, and
    weeks have no aggregate; one GROUP BY over the visit_prop_time range serves both kinds.
@@ -40,8 +37,8 @@ Rules, in plain words:
    target for stays empty). A reader sees the team roll-up of a team they may read whole,
    and the property's only when they read every member (the general manager).
 6. Daily development target (R-7.2): StaffSetting.daily_target (default 1 new prospect a
-   day), created lazily. `development_today(member, prop)` = (files of the property the
-   member created today, local day; the target).
+   day), created lazily. `development_today(member, prop)` = (new prospects today: leads the
+   member opened, and files they opened that did not come from a lead; the target).
 """
 
 import calendar
@@ -77,7 +74,7 @@ METRIC_LABELS = {
     "follow_ups": gettext_lazy("Follow-ups done"),
 }
 MONEY_METRICS = {"revenue"}
-FOLLOW_UPS_TRACKED = False  # the tracking issue switches this on with follow_ups_done
+FOLLOW_UPS_TRACKED = True  # tracking.FollowUp, counted by follow_ups_done
 UNTRACKED = {"follow_ups"} if not FOLLOW_UPS_TRACKED else set()
 MAX_COUNT = 1_000_000
 MAX_REVENUE = Decimal("999999999999.99")
@@ -374,11 +371,14 @@ def copy_to_next(actor, prop: Property, kind, start) -> dict:
 # ---- actuals -------------------------------------------------------------------------------
 
 def follow_ups_done(prop: Property, member_ids, period: TargetPeriod) -> dict[int, int]:
-    """HOOK for the tracking issue: follow-ups done per member in the period. Follow-ups are
-    not recorded yet, so every member has 0; FOLLOW_UPS_TRACKED = False makes the pages show
-    "not tracked yet" instead of a 0 % achievement. Replace the body (one GROUP BY over the
-    follow-ups of the period) and switch FOLLOW_UPS_TRACKED on."""
-    return {pk: 0 for pk in member_ids}
+    """Follow-ups the members logged in the period (tracking.FollowUp by author, local days):
+    one GROUP BY."""
+    from yingke.tracking.models import FollowUp
+
+    lo, hi = period.bounds(prop)
+    rows = (FollowUp.objects.filter(property=prop, author_id__in=list(member_ids), occurred_at__gte=lo,
+                                    occurred_at__lt=hi).order_by().values("author_id").annotate(n=Count("id")))
+    return {r["author_id"]: r["n"] for r in rows}
 
 
 def grade_counts(prop: Property, member_ids, period: TargetPeriod, today: dt.date) -> dict[int, dict] | None:
@@ -512,9 +512,17 @@ def staff_setting(member: User, prop: Property) -> StaffSetting:
     return setting
 
 
+def developed_on(member: User, prop: Property, day: dt.date) -> int:
+    """New prospects the member brought in on `day` (local day, R-7.2): leads they opened, and files
+    they opened that did not come from a lead (converting a lead is not a new prospect)."""
+    from yingke.tracking.models import Lead
+
+    lo, hi = prop.day_start(day), prop.day_start(day + dt.timedelta(days=1))
+    files = (Customer.objects.filter(property=prop, created_by=member, created_at__gte=lo, created_at__lt=hi)
+             .exclude(leads__isnull=False).count())
+    return files + Lead.objects.filter(property=prop, created_by=member, created_at__gte=lo, created_at__lt=hi).count()
+
+
 def development_today(member: User, prop: Property) -> tuple[int, int]:
-    """(files of `prop` the member created today (local day), their daily development target)."""
-    today = prop.local_today()
-    lo, hi = prop.day_start(today), prop.day_start(today + dt.timedelta(days=1))
-    done = Customer.objects.filter(property=prop, created_by=member, created_at__gte=lo, created_at__lt=hi).count()
-    return done, staff_setting(member, prop).daily_target
+    """(new prospects the member brought in today in `prop` (developed_on), their daily target)."""
+    return developed_on(member, prop, prop.local_today()), staff_setting(member, prop).daily_target

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DateTimeField, DecimalField, F, IntegerField, Q
+from django.db.models import DateField, DateTimeField, DecimalField, F, IntegerField, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.lookups import GreaterThan, LessThan
 
@@ -91,7 +91,7 @@ class Page:
 
 def encode_cursor(ordering: Ordering, row) -> str:
     value = getattr(row, ordering.key)
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.date):  # datetimes too
         value = value.isoformat()
     elif isinstance(value, Decimal):
         value = str(value)
@@ -130,6 +130,10 @@ def decode_cursor(token: str, ordering: Ordering, model) -> tuple:
             if value.tzinfo is None or not 1900 <= value.year <= 2100:
                 raise ValueError
             value = value.astimezone(dt.UTC)
+        elif isinstance(field, DateField):
+            value = dt.date.fromisoformat(value)
+            if not 1900 <= value.year <= 2100:
+                raise ValueError
         elif isinstance(field, DecimalField):
             value = Decimal(value)
             if not value.is_finite() or abs(value) >= Decimal(10) ** (field.max_digits - field.decimal_places):

@@ -499,6 +499,17 @@ def responsible(obj):
     return None
 
 
+def completable(actor, rows) -> set:
+    """Of tasks or commitments the actor sees (read through visible_to), the ids whose done/keep
+    forms to show, without a query per row (like `amendable`); the service still asks
+    `require(actor, COMPLETE, row)`. Rows should come with their file/lead and owner selected."""
+    if is_system(actor):
+        return {r.pk for r in rows}
+    if not is_staff(actor):
+        return set()
+    return {r.pk for r in rows if _falls_to(actor, r)}
+
+
 def _falls_to(actor, obj) -> bool:
     if actor.role == Role.GENERAL_MANAGER and obj.property_id in actor.property_ids():
         return True

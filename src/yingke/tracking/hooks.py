@@ -15,14 +15,6 @@ from yingke.tracking.models import Commitment, Lead, Task, TaskRole
 # ---- the control table (R-6.4) -----------------------------------------------------------------
 
 
-def _falls_to_members(member_ids, supervisor_ids=()) -> Q:
-    """Open tasks that fall to any of `member_ids` (see services.open_tasks_for)."""
-    ids = list(member_ids)
-    q = Q(assignee_id__in=ids) | (Q(assignee__isnull=True, role=TaskRole.ACCOUNT_MANAGER) & (
-        Q(customer__owner_id__in=ids) | Q(customer__isnull=True, lead__owner_id__in=ids)))
-    return q
-
-
 def _task_reason(t, day) -> str:
     if t.due_on < day:
         return _("%(task)s — overdue since %(due)s") % {"task": t.title, "due": t.due_on.strftime("%m-%d")}

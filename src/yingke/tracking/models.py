@@ -32,6 +32,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from yingke.core.models import Property
@@ -71,7 +72,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
     EMAIL = "email", _("E-mail")
-    VISIT = "visit", _("Visit")
+    VISIT = "visit", pgettext_lazy("follow-up channel", "Visit")
     IN_PERSON = "in_person", _("In person")
 
 

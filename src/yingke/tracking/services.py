@@ -75,10 +75,11 @@ def _owner(actor, prop, owner, errors, field="owner"):
     """A new owner the actor may choose for a row of `prop` (as for files, R-6.1), or None."""
     if owner in (None, ""):
         return None
-    if not assignable_owners(actor, prop).filter(pk=getattr(owner, "pk", owner)).exists():
+    pk = getattr(owner, "pk", owner)
+    found = assignable_owners(actor, prop).filter(pk=pk).first() if valid_id(pk) else None
+    if found is None:
         errors.setdefault(field, []).append(_("You cannot make this member of staff responsible for it."))
-        return None
-    return owner
+    return found
 
 
 # ---- leads (R-7.1) ---------------------------------------------------------------------------
