@@ -109,6 +109,38 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/complaint-reports"): {"from", "to", "property"},
     ("GET", "/api/notifications"): {"cursor"},
     ("POST", "/api/notifications/read"): {"ids"},
+    # Tracking (issue 15): a cursor taken from `next`; a date of the calendar (2026-02-30 matches the pattern);
+    # one of the user's properties (several: name it); a real mobile, Django's e-mail rule; a referrer (a file the
+    # user sees, of the property) for a referral, an informant for an informant's lead; an owner, assignee or keeper
+    # the user may choose and who sees the file; a file or lead the user sees, exactly one of them; text with
+    # something visible; a time from 2000, not in the future; a next step not in the past, with its text; a
+    # period whose last day is not before its first; a visit plan's days within its month, a visit not in the
+    # future; one of the seven sources.
+    ("GET", "/api/tracking/leads"): {"cursor", "created_from", "created_to", "q"},
+    ("POST", "/api/tracking/leads"): {"property", "name", "mobile", "email", "referrer", "informant", "owner"},
+    ("PATCH", "/api/tracking/leads/{lead_id}"): {"name", "mobile", "email", "referrer", "informant", "owner"},
+    ("POST", "/api/tracking/leads/{lead_id}/drop"): {"reason"},
+    ("POST", "/api/tracking/leads/{lead_id}/convert"): {"customer_id"},
+    ("GET", "/api/tracking/follow-ups"): {"cursor", "from", "to"},
+    ("POST", "/api/tracking/follow-ups"): {"customer_id", "lead_id", "summary", "occurred_at", "next_step", "next_on"},
+    ("POST", "/api/tracking/tasks"): {"customer_id", "lead_id", "title", "due_on", "assignee_id"},
+    ("POST", "/api/tracking/tasks/{task_id}/done"): {"summary", "occurred_at", "next_step", "next_on"},
+    ("POST", "/api/tracking/commitments"): {"customer_id", "owner_id", "promised"},
+    ("POST", "/api/tracking/commitments/{commitment_id}/keep"): {"result"},
+    ("GET", "/api/tracking/scheduler-runs"): {"cursor"},
+    ("POST", "/api/tracking/scheduler-runs"): {"property"},
+    ("POST", "/api/tracking/cadence-rules"): {"property", "name"},
+    ("PATCH", "/api/tracking/cadence-rules/{rule_id}"): {"name"},
+    ("GET", "/api/tracking/reports/funnel"): {"from", "to", "property"},
+    ("GET", "/api/tracking/reports/ordinals"): {"from", "to", "property"},
+    ("GET", "/api/tracking/reports/sources"): {"from", "to", "property"},
+    ("PUT", "/api/tracking/spend/{source}/{month}"): {"source", "month", "amount", "note", "property"},
+    ("POST", "/api/tracking/opportunities"): {"property", "customer", "lead", "owner", "title", "expected_on"},
+    ("PATCH", "/api/tracking/opportunities/{opp_id}"): {"customer", "lead", "owner", "title", "expected_on"},
+    ("POST", "/api/tracking/visit-reports"): {"property", "customer", "planned", "visited_on", "purpose", "outcome",
+                                              "promises"},
+    ("POST", "/api/tracking/visit-plans"): {"property", "month", "lines"},
+    ("PUT", "/api/tracking/visit-plans/{plan_id}"): {"lines"},
 }
 
 

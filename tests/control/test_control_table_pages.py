@@ -45,7 +45,8 @@ def test_the_page_shows_every_section(client, world):
     body = response.content.decode()
     for key in ("follow_ups", "commitments", "complaints", "overdue", "unseen", "dates"):
         assert f'id="section-{key}"' in body
-    assert "No follow-ups are tracked yet" in body and "not tracked yet" in body
+    assert "No follow-ups due today." in body and "No commitments due today." in body  # tracked (tracking app)
+    assert "not tracked yet" not in body
     assert "No open complaints on your customers." in body  # filled by the complaints app
     assert "13800000001" in body and "客O1" in body
     assert reverse("customers:detail", args=[Customer.objects.get(customer_code="O0001").pk]) in body
@@ -95,7 +96,7 @@ def test_the_team_page_links_to_each_table_and_the_printout(client, world):
     body = response.content.decode()
     assert TEAM_PRINT + "?property=H1" in body
     line = next(x for x in response.context["lines"] if x["member"] == world.am1)
-    assert line["counts"]["overdue"] == 4 and line["counts"]["follow_ups"] is None
+    assert line["counts"]["overdue"] == 4 and line["counts"]["follow_ups"] == 0 == line["counts"]["commitments"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -150,17 +150,38 @@ def test_development_target_of_the_day(world):
     assert control.control_table(am1, am1, h1)["development"]["met"] is True
 
 
-def test_untracked_sections_are_empty_and_say_so(world, files):
+def test_follow_ups_and_commitments_are_tracked_and_say_when_nothing_is_due(world, files):
+    """tracking/apps.py registers both sections (tracking.hooks): tracked, empty with the
+    "nothing due" message; tests/tracking/test_tracking_in_control_table.py fills them."""
     table = control.control_table(world.am1, world.am1, world.h1, DAY)
     for key in ("follow_ups", "commitments"):
         part = section(table, key)
-        assert part.rows == [] and part.count == 0 and part.tracked is False
-        assert part.empty.startswith("尚未记录")  # zh-hans is pinned for these tests
+        assert part.rows == [] and part.count == 0 and part.tracked is True
+        assert part.empty and "尚未记录" not in part.empty
+    assert section(table, "follow_ups").empty == "今天没有到期的跟进。"
+    assert section(table, "follow_ups").link.startswith("/tracking/tasks/?property=H1")
     with translation.override("en"):
         english = control.control_table(world.am1, world.am1, world.h1, DAY)
-    assert all("tracked yet" in section(english, k).empty for k in ("follow_ups", "commitments"))
+    assert [section(english, k).empty for k in ("follow_ups", "commitments")] == \
+        ["No follow-ups due today.", "No commitments due today."]
+    assert not any(p.tracked is False for p in table["sections"])
     assert [p.key for p in table["sections"]] == control.KEYS
     assert table["total"] == sum(p.count for p in table["sections"])
+
+
+def test_due_follow_ups_and_commitments_are_listed(world, files):
+    from yingke.tracking import services
+    from yingke.tracking.models import Task
+
+    services.add_commitment(world.am1, files.late, promised="送生日蛋糕", due_on=DAY + dt.timedelta(days=1))
+    Task.objects.create(property=world.h1, customer=files.later, title="第2次跟进", due_on=DAY - dt.timedelta(days=2))
+    table = control.control_table(world.am1, world.am1, world.h1, DAY)
+    follow, promised = section(table, "follow_ups"), section(table, "commitments")
+    assert (follow.count, codes(follow)) == (1, ["L002"]) and "第2次跟进" in follow.rows[0].reason
+    assert (promised.count, codes(promised)) == (1, ["L001"]) and "送生日蛋糕" in promised.rows[0].reason
+    team = control.team_table(world.sm, world.h1, DAY)
+    am1 = next(line for line in team["members"] if line["member"] == world.am1)
+    assert (am1["counts"]["follow_ups"], am1["counts"]["commitments"]) == (1, 1)
 
 
 def test_the_complaints_section_is_filled_by_the_complaints_app(world, files):

@@ -25,6 +25,7 @@ from yingke.api import (
     reports,
     segments,
     staff,
+    tracking,
     tracking_plans,
     tracking_reports,
     visits,
@@ -86,5 +87,6 @@ api.add_router("", control_table.router)
 api.add_router("", complaints.router)
 api.add_router("", complaint_reports.router)
 api.add_router("", notifications.router)
+api.add_router("", tracking.router)
 api.add_router("", tracking_plans.router)
 api.add_router("", tracking_reports.router)

@@ -4,15 +4,16 @@
   1. For each active CadenceRule and each of its offsets d, the events of the rule's kind whose
      local date e lies in [today − d − CATCH_UP_DAYS + 1, today − d] (and e + d on or after the
      day the rule came into use) get a Task due on e + d, for the rule's role; "buyers" are
-     guests with a purchase (visit_count > 0) when the task falls due, i.e. when it is made.
-     Tasks are made on their due day, so a task of the buyers' rule is made for a guest who
-     has bought by then. A task is unique per rule, customer, offset and event occurrence
+     guests whose first purchase (refunds and voids excluded) is on or before the due day, so
+     a guest who bought on day 10 gets the buyers' 30- and 60-day follow-ups and the
+     non-buyers' 3-day one, and a catch-up run decides as on the due day. A task is unique per rule, customer, offset and event occurrence
      (`event_ref`: the complaint or visit, 0 for once-per-file events): the rows are inserted
      with ON CONFLICT DO NOTHING under a lock of the property's rules, so running the scheduler
      twice, in two workers at once or after a restart never makes a task twice; a run after an
      outage catches up the tasks due in the last CATCH_UP_DAYS days.
   2. Escalation: an open task whose due day has passed (the property's local date) and an
-     open commitment past its date go, once each (`escalated_at` set by a conditional UPDATE),
+     open commitment past its date, either made before today (a task caught up today gives its
+     person a day), go, once each (`escalated_at` set by a conditional UPDATE),
      to the sales manager of whoever it falls to, or the general managers of the property when
      there is none (a supervisor's task, the pool's); an in-app notification (core.notify).
 Each run is a SchedulerRun with the tasks made per property and rule and the escalations.
@@ -36,6 +37,7 @@ from yingke.core.models import Property, User
 from yingke.core.permissions import is_staff, responsible
 from yingke.core.roles import Role
 from yingke.customers.models import Customer
+from yingke.tracking import services
 from yingke.tracking.models import Buyers, CadenceRule, Commitment, Event, SchedulerRun, Task, TaskRole
 
 CATCH_UP_DAYS = 14
@@ -111,11 +113,13 @@ def generate(prop: Property, today: dt.date | None = None) -> dict[int, int]:
                 if lo > hi:
                     continue
                 found = occurrences(prop, rule.event, lo, hi)
-                if rule.buyers != Buyers.ANY and found:
+                if rule.buyers != Buyers.ANY and found:  # a buyer: a first purchase on or before the due day
                     ids = {c for c, _r, _d in found}
-                    buyers = set(Customer.objects.filter(pk__in=ids, visit_count__gt=0).values_list("pk", flat=True))
-                    keep = buyers if rule.buyers == Buyers.BUYERS else ids - buyers
-                    found = [f for f in found if f[0] in keep]
+                    first = dict(Customer.objects.filter(pk__in=ids, first_visit_at__isnull=False)
+                                 .values_list("pk", "first_visit_at"))
+                    want = rule.buyers == Buyers.BUYERS
+                    found = [f for f in found if want == (
+                        f[0] in first and prop.local_day(first[f[0]]) <= f[2] + dt.timedelta(days=offset))]
                 tasks = [Task(property=prop, customer_id=c, rule=rule, event=rule.event, event_ref=ref, offset=offset,
                               role=rule.role, title=_title(rule, offset), due_on=day + dt.timedelta(days=offset))
                          for c, ref, day in found]
@@ -157,8 +161,12 @@ def escalate(prop: Property, now=None, limit: int = 2000) -> dict[str, int]:
     out = {"tasks": 0, "commitments": 0}
     for kind, model in (("tasks", Task), ("commitments", Commitment)):
         related = ["customer__owner", "lead__owner", "assignee"] if model is Task else ["customer", "owner"]
-        rows = (model.objects.filter(property=prop, done_at__isnull=True, escalated_at__isnull=True,
-                                     due_on__lt=today).select_related(*related).order_by("due_on", "pk")[:limit])
+        # Due before today, and made before today: a task the scheduler caught up today (or a promise
+        # recorded late) gives its person a day before their manager hears of it.
+        rows = model.objects.all() if model is Commitment else services.live_tasks(Task.objects.all())
+        rows = (rows.filter(property=prop, done_at__isnull=True, escalated_at__isnull=True,
+                            due_on__lt=today, created_at__lt=prop.day_start(today))
+                .select_related(*related).order_by("due_on", "pk")[:limit])
         for row in rows:
             with transaction.atomic():
                 if not model.objects.filter(pk=row.pk, escalated_at__isnull=True).update(escalated_at=now):

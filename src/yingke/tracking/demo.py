@@ -161,4 +161,12 @@ def add_demo(prop, seed: int = 15) -> int:
                 amount = Decimal(base) * Decimal(rng.randint(70, 130)) / 100
                 spend.set_spend(SYSTEM, prop, source, month, amount.quantize(Decimal("0.01")), "")
         month = (month - dt.timedelta(days=1)).replace(day=1)
+
+    # the cadence rules as if in use for a fortnight, and one scheduler run: the demo's recent files
+    # get their due follow-ups, as a property running for a while would have them
+    from yingke.tracking.cadence import CATCH_UP_DAYS, run_scheduler
+    from yingke.tracking.models import CadenceRule, SchedulerRun
+
+    CadenceRule.objects.filter(property=prop).update(active_from=today - dt.timedelta(days=CATCH_UP_DAYS))
+    run_scheduler(SchedulerRun.Trigger.COMMAND, properties=[prop])
     return made

@@ -130,7 +130,7 @@ class KeepForm(forms.Form):
 # ---- cadence rules -----------------------------------------------------------------------------
 
 class CadenceRuleForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=_("Rule name"), max_length=60)
     event = forms.ChoiceField(label=_("Event"), choices=Event.choices)
     buyers = forms.ChoiceField(label=_("For"), choices=Buyers.choices, initial=Buyers.ANY)
     offsets = forms.CharField(label=_("Days after the event"), max_length=100,

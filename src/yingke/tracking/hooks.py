@@ -47,7 +47,9 @@ def follow_up_rows(ctx):
 
 def follow_up_counts(actor, member_ids, prop, day) -> dict:
     """{member id: open tasks due by `day`} for the team view: a query per way a task falls to someone."""
-    base = Task.objects.visible_to(actor).filter(property=prop, done_at__isnull=True, due_on__lte=day)
+    from yingke.tracking.services import live_tasks
+
+    base = live_tasks(Task.objects.visible_to(actor)).filter(property=prop, done_at__isnull=True, due_on__lte=day)
     out: dict[int, int] = {}
     ids = list(member_ids)
     for field, q in (("assignee_id", Q(assignee_id__in=ids)),

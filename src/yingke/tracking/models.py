@@ -215,9 +215,9 @@ class CadenceRule(models.Model):
                                  verbose_name=_("property"))
     name = models.CharField(_("name"), max_length=60)
     event = models.CharField(_("event"), max_length=20, choices=Event.choices, default=Event.FILE_CREATED)
-    buyers = models.CharField(_("for"), max_length=12, choices=Buyers.choices, default=Buyers.ANY)
+    buyers = models.CharField(_("applies to"), max_length=12, choices=Buyers.choices, default=Buyers.ANY)
     offsets = models.JSONField(_("days after the event"), default=list)
-    role = models.CharField(_("done by"), max_length=20, choices=TaskRole.choices, default=TaskRole.ACCOUNT_MANAGER)
+    role = models.CharField(_("role"), max_length=20, choices=TaskRole.choices, default=TaskRole.ACCOUNT_MANAGER)
     is_active = models.BooleanField(_("in use"), default=True)
     active_from = models.DateField(_("active from"), default=dt.date.today, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -243,7 +243,7 @@ class Task(Subject):
     event = models.CharField(_("event"), max_length=20, choices=Event.choices, blank=True)
     event_ref = models.BigIntegerField(default=0, editable=False)  # the occurrence: complaint or visit id, 0 once
     offset = models.PositiveIntegerField(_("day"), null=True, blank=True)
-    role = models.CharField(_("done by"), max_length=20, choices=TaskRole.choices, default=TaskRole.ACCOUNT_MANAGER)
+    role = models.CharField(_("role"), max_length=20, choices=TaskRole.choices, default=TaskRole.ACCOUNT_MANAGER)
     assignee = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="tracking_tasks",
                                  verbose_name=_("assigned to"))
     title = models.CharField(_("task"), max_length=200)
@@ -408,7 +408,7 @@ class OpportunityStage(models.TextChoices):
     PROPOSAL = "proposal", _("Proposal sent")
     NEGOTIATION = "negotiation", _("Negotiation")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("opportunity stage", "Lost")
 
 
 DEFAULT_PROBABILITY = {"inquiry": 10, "proposal": 30, "negotiation": 60, "won": 100, "lost": 0}

@@ -32,7 +32,7 @@ from yingke.core.permissions import (
     is_staff,
     require,
 )
-from yingke.core.services import Conflict, _raise, clean_paragraphs, clean_text, valid_id
+from yingke.core.services import Conflict, _raise, clean_paragraphs, clean_text, valid_id, visible
 from yingke.customers.identity import normalize_mobile
 from yingke.customers.models import Customer
 from yingke.customers.services import save_customer
@@ -125,7 +125,7 @@ def _lead_fields(actor, lead: Lead, data: dict, errors: dict) -> None:
             lead.owner = _owner(actor, lead.property, data["owner"], errors)
     if lead.source == Source.REFERRAL and not lead.referrer_id and "referrer" not in errors:
         errors.setdefault("referrer", []).append(_("A referral names the guest who referred them."))
-    if lead.source == Source.INFORMANT and not lead.informant and "informant" not in errors:
+    if lead.source == Source.INFORMANT and not visible(lead.informant) and "informant" not in errors:
         errors.setdefault("informant", []).append(_("Name the informant who passed this lead on."))
     if lead.source != Source.REFERRAL:
         lead.referrer = None
@@ -405,9 +405,16 @@ def add_task(actor, subject, *, title, due_on, assignee=None) -> Task:
         assignee = _owner(actor, row.property, assignee, errors, "assignee")
     elif is_staff(actor):
         assignee = actor
+    if assignee is not None and not permissions.can(assignee, permissions.SEE, row):
+        errors.setdefault("assignee", []).append(_("This member of staff cannot see this guest file or lead."))
     _raise(errors)
     return Task.objects.create(property=row.property, customer=customer, lead=lead, title=title, due_on=due_on,
                                role=TaskRole.ACCOUNT_MANAGER, assignee=assignee)
+
+
+def live_tasks(qs):
+    """Tasks still worth doing: not those of a dropped lead (they come back if it is reopened)."""
+    return qs.exclude(customer__isnull=True, lead__dropped_at__isnull=False)
 
 
 def open_tasks_for(user, prop, day=None):
@@ -418,7 +425,7 @@ def open_tasks_for(user, prop, day=None):
         Q(customer__owner=user) | Q(customer__isnull=True, lead__owner=user)))
     if getattr(user, "role", None) == TaskRole.SUPERVISOR:
         mine |= Q(assignee__isnull=True, role=TaskRole.SUPERVISOR)
-    qs = Task.objects.visible_to(user).filter(mine, property=prop, done_at__isnull=True)
+    qs = live_tasks(Task.objects.visible_to(user)).filter(mine, property=prop, done_at__isnull=True)
     if day is not None:
         qs = qs.filter(due_on__lte=day)
     return qs
@@ -434,10 +441,14 @@ def add_commitment(actor, customer: Customer, *, promised, due_on, to_whom="", o
     due_on = _date(due_on, "due_on", errors)
     if owner in (None, ""):
         owner = actor if is_staff(actor) else customer.owner
-    elif getattr(owner, "pk", owner) != getattr(actor, "pk", None):
+    elif is_staff(actor) and getattr(owner, "pk", owner) == actor.pk:
+        owner = actor
+    else:
         owner = _owner(actor, customer.property, owner, errors)
     if owner is None and "owner" not in errors:
         errors.setdefault("owner", []).append(_("Say who keeps this promise."))
+    elif owner is not None and not permissions.can(owner, permissions.SEE, customer):
+        errors.setdefault("owner", []).append(_("This member of staff cannot see this guest file or lead."))
     _raise(errors)
     c = Commitment(property=customer.property, customer=customer, owner=owner, promised=promised, to_whom=to_whom,
                    due_on=due_on, visit_report=visit_report, created_by=history_user(actor))
