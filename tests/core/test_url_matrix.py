@@ -41,7 +41,16 @@ from yingke.customers.models import ContactLink, Customer, Preference, SpecialDa
 from yingke.customers.services import add_preference, link_contact, save_special_date
 from yingke.grading.models import Loss
 from yingke.grading.services import run_grading
-from yingke.tracking.models import Commitment, FollowUp, Lead, Opportunity, PlannedVisit, Task, VisitPlan, VisitReport
+from yingke.tracking.models import (
+    Commitment,
+    FollowUp,
+    Lead,
+    Opportunity,
+    PlannedVisit,
+    Task,
+    VisitPlan,
+    VisitReport,
+)
 from yingke.tracking.plans import plans_visible_to
 from yingke.visits.models import Visit
 
