@@ -347,6 +347,8 @@ def test_demo_data_fills_every_report_and_is_made_once(world):
     from yingke.tracking.demo import add_demo
 
     visit(world.c_am1, ago(100), "500")
+    for n in range(4):  # seven people with an account manager: a converted lead links to each (the demo's
+        make_customer(world.h1, f"D{n}", f"演示{n}", owner=world.am1)  # customer count stays as asked)
     made = add_demo(world.h1)
     assert made == 7 * 9 and add_demo(world.h1) == 0
     assert set(Lead.objects.filter(property=world.h1).values_list("source", flat=True)) == set(

@@ -36,7 +36,8 @@ DAY = Query(None, description="YYYY-MM-DD; default: the property's local today."
 
 
 class RowOut(Schema):
-    id: int = Field(description="Customer id.")
+    kind: str = Field(description="customer, or lead: `id` is then the lead's (/api/tracking/leads/{id}).")
+    id: int = Field(description="Customer id (a lead's id when `kind` is lead).")
     code: str = Field(description="Customer code.")
     name: str
     mobile: str = Field(description="As the caller may see it (R-12.1).")

@@ -52,14 +52,17 @@ def envelope(items, count, capped=False, next_url=None) -> dict:
     return {"count": count, "count_capped": capped, "next": next_url, "items": items}
 
 
-def offset_page(request, qs, limit: int, offset: int, serialize) -> dict:
-    """Page a queryset (counted, capped) or a list by limit/offset."""
+def offset_page(request, qs, limit: int, offset: int, serialize, prepare=None) -> dict:
+    """Page a queryset (counted, capped) or a list by limit/offset; `prepare(rows)` is called with the
+    page's rows before they are serialized (to read what they need in a few queries, not per row)."""
     if isinstance(qs, list):
         count, capped = len(qs), False
     else:
         count, capped = capped_count(qs)
     rows = list(qs[offset : offset + limit + 1])
     next_url = page_url(request, offset=offset + limit, cursor=None) if len(rows) > limit else None
+    if prepare is not None:
+        prepare(rows[:limit])
     return envelope([serialize(r) for r in rows[:limit]], count, capped, next_url)
 
 

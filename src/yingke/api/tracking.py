@@ -1010,7 +1010,7 @@ def list_scheduler_runs(request, params: Query[RunListParams]):
     user = request.auth
     require(user, CONFIGURE)  # 403 unless the user configures some property
     codes = _configured_codes(user)
-    qs = SchedulerRun.objects.select_related("user")
+    qs = cadence_config.runs_for(configurable_property_ids(user))
     return keyset_page(request, qs, RUN_ORDER, params.limit, params.cursor, lambda r: _run_out(r, codes))
 
 

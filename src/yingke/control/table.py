@@ -97,6 +97,7 @@ class Row:
     reason: str
     date: dt.date | None = None  # the date the row is about (expected visit, special date …)
     url: str = ""  # where the name links to, when not the guest file (a lead's page)
+    kind: str = "customer"  # or "lead": `id` is then a lead's id
 
 
 @dataclasses.dataclass

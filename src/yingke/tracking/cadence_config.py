@@ -11,8 +11,10 @@ import re
 import unicodedata
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from yingke.core.models import User
 from yingke.core.permissions import CONFIGURE, NotVisible, history_user, require
 from yingke.core.services import _audit, _raise, clean_text
 from yingke.tracking import cadence
@@ -138,3 +140,13 @@ def run_now(actor, prop) -> SchedulerRun:
     require(actor, CONFIGURE, prop)
     return cadence.run_scheduler(trigger=SchedulerRun.Trigger.PAGE, user=actor, properties=[prop])
 
+
+
+def runs_for(property_ids):
+    """The scheduler runs shown for `property_ids` (None: every property): every automatic run, and
+    runs started by hand only by staff of those properties (who ran what elsewhere is not theirs)."""
+    qs = SchedulerRun.objects.select_related("user")
+    if property_ids is None:
+        return qs
+    works = User.properties.through.objects.filter(user_id=OuterRef("user_id"), property_id__in=list(property_ids))
+    return qs.exclude(Q(trigger=SchedulerRun.Trigger.PAGE) & ~Exists(works))

@@ -11,8 +11,6 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from django.utils import timezone
-
 from yingke.core.models import User
 from yingke.core.permissions import SYSTEM
 from yingke.core.roles import Role
@@ -51,7 +49,13 @@ def add_demo(prop, seed: int = 15) -> int:
     if Lead.objects.filter(property=prop).exists():
         return 0
     rng = random.Random(seed)
-    now = timezone.now()
+    # Times from the start of the property's today, not the clock: the same seed gives the same rows.
+    now = prop.day_start(prop.local_today())
+    has_visits = Visit.objects.filter(property=prop).exists()  # `demo --visits 0` adds none here either
+    # Leads that become customers are people who already have a file (the demo keeps its --customers
+    # count): each is linked to its file on conversion, as a lead matching an existing file is.
+    files = list(Customer.objects.filter(property=prop, kind=Customer.Kind.PERSON, owner__isnull=False)
+                 .order_by("-pk")[:len(Source.values)])
     managers = list(User.objects.filter(properties=prop, role=Role.ACCOUNT_MANAGER, is_active=True).order_by("pk"))
     if not managers:
         return 0
@@ -64,6 +68,11 @@ def add_demo(prop, seed: int = 15) -> int:
             owner = managers[(i + j) % len(managers)]
             data = {"name": _name(rng), "source": source, "owner": owner, "employer": rng.choice(EMPLOYERS),
                     "mobile": f"139{seed:02d}{i:02d}{j:02d}{rng.randint(0, 99):02d}"[:11]}
+            existing = files[i] if stage == Stage.CUSTOMER and i < len(files) else None
+            if existing is not None:
+                data.update(name=existing.name, mobile=existing.mobile, employer=existing.employer,
+                            owner=existing.owner)
+                owner = existing.owner
             if source == Source.REFERRAL and referrers:
                 data["referrer"] = rng.choice(referrers)
             if source == Source.INFORMANT:
@@ -79,20 +88,20 @@ def add_demo(prop, seed: int = 15) -> int:
                     break
                 when = when + dt.timedelta(days=rng.randint(3, 9))
                 _follow(lead, when, rng, Outcome.INTERESTED if stage > 2 else None)
-            if stage == Stage.CUSTOMER:
-                file = services.convert(SYSTEM, lead, create_anyway=True)
+            if stage == Stage.CUSTOMER and existing is not None:
+                file = services.convert(SYSTEM, lead, customer=existing)
                 won_at = min(when + dt.timedelta(days=rng.randint(1, 5)), now - dt.timedelta(hours=1))
                 converted.append((file, won_at, owner))
                 Lead.objects.filter(pk=lead.pk).update(converted_at=won_at, stage_changed_at=won_at)
             else:
                 if stage > Stage.TARGET:
-                    services.move_stage(SYSTEM, lead, stage)
+                    services.move_stage(SYSTEM, lead, min(stage, Stage.PLAN))
                 if j >= len(stages):
                     services.drop_lead(SYSTEM, lead, "暂无需求")
             Lead.objects.filter(pk=lead.pk).update(created_at=created)
 
     # visits of the won customers after their conversion, with more follow-ups between them
-    for file, won_at, owner in converted:
+    for file, won_at, owner in converted if has_visits else []:
         t = won_at
         for _k in range(rng.randint(2, 6)):
             t = t + dt.timedelta(days=rng.randint(7, 30))
@@ -100,7 +109,8 @@ def add_demo(prop, seed: int = 15) -> int:
                 break
             if rng.random() < 0.6:
                 _follow(file, t - dt.timedelta(days=2), rng, Outcome.REACHED)
-            record_visit(SYSTEM, file, occurred_at=t, amount=Decimal(rng.choice([880, 1680, 2680, 5800, 12800])),
+            dinner = prop.day_start(prop.local_day(t), dt.time(18, 30))  # dinner, like the demo's other visits
+            record_visit(SYSTEM, file, occurred_at=dinner, amount=Decimal(rng.choice([880, 1680, 2680, 5800, 12800])),
                          covers=rng.randint(2, 12), served_by=owner)
 
     # follow-ups on files that already have visits: the revenue report by ordinal

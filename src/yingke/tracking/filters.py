@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yingke.core import permissions
 from yingke.core.models import Property
 from yingke.core.pagination import Ordering
 from yingke.customers.filters import (
@@ -123,8 +124,14 @@ class LeadFilter(django_filters.FilterSet):
             return qs
         digits = text.replace(" ", "").replace("-", "")
         cond = Q(name__icontains=text) | Q(employer__icontains=text)
-        if digits.lstrip("+").isdigit():
-            cond |= Q(mobile__contains=digits.lstrip("+"))
+        number = digits.lstrip("+")
+        if number.isascii() and number.isdigit():
+            if permissions.sees_full_mobile(self.user):
+                cond |= Q(mobile__contains=number)
+            elif len(number) >= 11:  # masked mobiles: the whole number, or the four digits shown —
+                cond |= Q(mobile=number) | Q(mobile=f"+{number}")  # a part would spell out hidden digits
+            elif len(number) == 4:
+                cond |= Q(mobile__endswith=number)
         return qs.filter(cond)
 
     def filter_from(self, qs, _name, value):

@@ -41,7 +41,7 @@ def follow_up_rows(ctx):
             lead = t.lead
             rows.append(Row(id=lead.pk, code="", name=lead.name, mobile=shown_mobile(ctx.actor, lead.mobile),
                             grade="", module=_("lead"), last_visit=None, reason=_task_reason(t, ctx.day),
-                            date=t.due_on, url=reverse("tracking:lead", args=[lead.pk])))
+                            date=t.due_on, url=reverse("tracking:lead", args=[lead.pk]), kind="lead"))
     return rows, count
 
 

@@ -204,7 +204,6 @@ class Buyers(models.TextChoices):
 class TaskRole(models.TextChoices):
     ACCOUNT_MANAGER = "account_manager", _("Account manager")
     SUPERVISOR = "supervisor", _("Guest-service supervisor")
-    SALES_MANAGER = "sales_manager", _("Sales manager")
 
 
 class CadenceRule(models.Model):
@@ -266,7 +265,8 @@ class Task(Subject):
             models.Index(fields=["assignee", "done_at", "due_on"], name="task_assignee_due"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "customer", "offset", "event_ref"], name="task_once_per_rule"),
+            models.UniqueConstraint(fields=["rule", "customer", "offset", "event", "event_ref"],
+                                    name="task_once_per_rule"),
             models.CheckConstraint(condition=Q(lead__isnull=False) | Q(customer__isnull=False),
                                    name="task_has_subject"),
         ]

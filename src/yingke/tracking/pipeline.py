@@ -107,7 +107,9 @@ def _subject(actor, prop, customer, lead, errors):
         if ld is None:
             errors.setdefault("lead", []).append(_("Choose a lead of this property that you can see."))
         elif c is None and ld.customer_id and "customer" not in errors:
-            c = ld.customer
+            c = Customer.objects.visible_to(actor).filter(pk=ld.customer_id).first()
+            if c is None:  # converted into a file the actor does not see
+                errors.setdefault("lead", []).append(_("Choose a lead of this property that you can see."))
     if customer in (None, "") and lead in (None, ""):
         errors.setdefault("customer", []).append(_("Name the guest file or the lead this opportunity is about."))
     return c, ld

@@ -96,8 +96,8 @@ def lines_awaiting_report(user, today_of=None):
     report (newest first), each with `.state` "due" or "late"."""
     if not is_staff(user):
         return []
-    rows = (PlannedVisit.objects.filter(plan__owner=user, plan__status__in=[Status.SUBMITTED, Status.APPROVED],
-                                        report__isnull=True)
+    rows = (PlannedVisit.objects.visible_to(user)  # a file that has moved on is not theirs to report on
+            .filter(plan__owner=user, plan__status__in=[Status.SUBMITTED, Status.APPROVED], report__isnull=True)
             .select_related("plan__property", "customer").order_by("-planned_on", "-id"))
     out, todays = [], {}
     for line in rows.filter(planned_on__lt=timezone.localdate() + dt.timedelta(days=1))[:200]:

@@ -61,14 +61,17 @@ def _date(value, field, errors, required=True):
             errors.setdefault(field, []).append(_("This field is required."))
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+            return None
+    if not 2000 <= value.year <= 2100:
+        errors.setdefault(field, []).append(_("Enter a date between 2000 and 2100."))
         return None
+    return value
 
 
 def _owner(actor, prop, owner, errors, field="owner"):
@@ -115,6 +118,8 @@ def _lead_fields(actor, lead: Lead, data: dict, errors: dict) -> None:
             pk = getattr(ref, "pk", ref)
             found = Customer.objects.visible_to(actor).filter(pk=pk, property=lead.property).first() \
                 if valid_id(pk) else None
+            if found is None and lead.pk is not None and valid_id(pk) and pk == lead.referrer_id:
+                found = lead.referrer  # unchanged, though the file has moved out of the actor's sight
             if found is None:
                 errors.setdefault("referrer", []).append(_("Choose a guest file of this property that you can see."))
             lead.referrer = found

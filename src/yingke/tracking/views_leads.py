@@ -359,11 +359,17 @@ def lead_edit(request, pk):
     if lead.owner_id and all(u.pk != lead.owner_id for u in owners):
         owners.append(lead.owner)  # keep the current owner selectable (the service lets it stay)
     kwargs = {"owners": owners, "new": False}
+    # A referrer whose file the user does not see is neither shown (its code) nor lost on saving.
+    hidden_referrer = bool(lead.referrer_id) and not Customer.objects.visible_to(user).filter(
+        pk=lead.referrer_id).exists()
     status = 200
     if request.method == "POST":
         form = LeadForm(request.POST, **kwargs)
         if form.is_valid():
             data = _service_data(form, user, prop, owners)
+            if data is not None and hidden_referrer and not form.cleaned_data.get("referrer") \
+                    and data.get("source") == Source.REFERRAL:
+                data.pop("referrer")
             done = run_service(form, services.update_lead, user, lead, **data) if data is not None else None
             if done is not None:
                 messages.success(request, _("Lead saved."))
@@ -374,7 +380,7 @@ def lead_edit(request, pk):
             "kind": lead.kind, "name": lead.name, "mobile": lead.mobile, "employer": lead.employer,
             "job_title": lead.job_title, "email": lead.email, "needs": lead.needs, "source": lead.source,
             "source_detail": lead.source_detail, "informant": lead.informant,
-            "referrer": _referrer_ref(lead.referrer) if lead.referrer_id else "",
+            "referrer": _referrer_ref(lead.referrer) if lead.referrer_id and not hidden_referrer else "",
             "owner": str(lead.owner_id) if lead.owner_id else ""}, **kwargs)
     return render(request, "tracking/lead_form.html", _ctx(
         request, "leads", title=_("Edit lead"), form=form, prop=prop, several=False, lead=lead,

@@ -333,6 +333,7 @@ def opportunity_edit(request, pk):
             "owner": str(opp.owner_id) if opp.owner_id else ""}, **kwargs)
     return render(request, "tracking/opportunity_form.html", {
         "title": _("Change opportunity"), "tabs": tabs(user, "pipeline"), "form": form, "opp": opp,
+        "sees_subject": _sees(user, opp),
         "prop": opp.property, "editing": True,
     }, status=status)
 

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -46,7 +46,7 @@ from yingke.customers.models import Customer
 from yingke.tracking import cadence_config, nav, services
 from yingke.tracking import forms_work as f
 from yingke.tracking.cadence import CATCH_UP_DAYS
-from yingke.tracking.models import CadenceRule, Commitment, FollowUp, SchedulerRun, Task
+from yingke.tracking.models import CadenceRule, Commitment, FollowUp, Task
 
 PAGE_SIZE = 25
 TASKS_SHOWN = 200
@@ -647,9 +647,7 @@ def _run_rows(runs, prop):
 def runs(request):
     user = request.user
     prop, props = _configured(request)
-    # Runs by hand for other properties are not this property's business.
-    works_here = User.properties.through.objects.filter(user_id=OuterRef("user_id"), property_id=prop.pk)
-    qs = SchedulerRun.objects.select_related("user").exclude(Q(trigger=SchedulerRun.Trigger.PAGE) & ~Exists(works_here))
+    qs = cadence_config.runs_for([prop.pk])
     try:
         page = keyset_page(qs, RUN_ORDER, PAGE_SIZE, after=request.GET.get("after", ""),
                            before=request.GET.get("before", ""))
