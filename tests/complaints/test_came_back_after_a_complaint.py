@@ -13,6 +13,7 @@ from django.utils import timezone
 from tests.complaints.test_complaint_reports import make
 from tests.conftest import make_customer
 from yingke.complaints import reports
+from yingke.core import periods
 from yingke.core.permissions import SYSTEM
 from yingke.visits.services import record_visit, void_visit
 
@@ -82,7 +83,7 @@ def scene(world):
     b5 = make_customer(prop, "C015", "郑五", mobile="13812340015")
     visit(b5, now - dt.timedelta(days=3))
     same_month = recent.astimezone(zone).month == (now - dt.timedelta(days=3)).astimezone(zone).month
-    period = reports.Period(first, prop.local_today())
+    period = periods.Period(first, prop.local_today())
     return type("Scene", (), {"w": w, "period": period, "first": first, "now": now, "same_month": same_month})()
 
 
@@ -114,7 +115,7 @@ def test_windows_open_only_when_fully_passed(scene):
 
 
 def test_a_period_without_complaints_has_no_comparison(world):
-    p = reports.Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    p = periods.Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
     d = reports.report(world.gm, world.h1, p)
     assert rows(d)["base"] == (0, 0, 0, 0, 0) and d["came_back"]["months"] == []
     assert all(r["share30"] is None for r in d["came_back"]["rows"])

@@ -12,6 +12,7 @@ from django.test import Client
 
 from yingke.complaints import reports, services
 from yingke.complaints.models import Complaint, Step
+from yingke.core import periods
 from yingke.core.models import ApiToken, Outlet
 from yingke.core.permissions import NotVisible
 
@@ -40,7 +41,7 @@ def make(world, at, kind="food", severity="medium", customer=None, outlet=None, 
     return c
 
 
-PERIOD = reports.Period(dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+PERIOD = periods.Period(dt.date(2025, 1, 1), dt.date(2025, 6, 30))
 NOW = dt.datetime(2025, 7, 15, 4, 0, tzinfo=UTC)
 
 
@@ -123,7 +124,7 @@ def test_open_and_overdue_now_follow_the_services_rule(world):
             c = services.advance(world.desk, c, 2, now=at + dt.timedelta(minutes=20), apology="致歉")
         made.append(c)
     make(world, now - dt.timedelta(days=3), hours=1, spot=True)  # archived: neither open nor overdue
-    period = reports.Period(dt.date(2025, 1, 1), dt.date(2025, 7, 14))
+    period = periods.Period(dt.date(2025, 1, 1), dt.date(2025, 7, 14))
 
     def expected(at):
         rows = Complaint.objects.filter(property=world.h1, step__lt=Step.ARCHIVED).select_related("property")
@@ -143,13 +144,13 @@ def test_open_and_overdue_now_follow_the_services_rule(world):
 
 def test_the_period_is_read_as_local_dates_and_checked(world):
     today = world.h1.local_today()
-    p, errors = reports.parse_period(world.h1, None, None)
+    p, errors = periods.parse_period(world.h1, None, None)
     assert not errors and p.last == today and p.first.day == 1 and (today - p.first).days < 366
-    p, errors = reports.parse_period(world.h1, "2025-02", "2025-02")
+    p, errors = periods.parse_period(world.h1, "2025-02", "2025-02")
     assert not errors and (p.first, p.last) == (dt.date(2025, 2, 1), dt.date(2025, 2, 28))
     for a, b, field in [("2025-13-01", None, "from"), ("nope", None, "from"), (None, "２０２５-01-01", "to"),
                         ("2025-05-01", "2025-04-01", "to"), ("2001-01-01", "2025-01-01", "to")]:
-        _p, errors = reports.parse_period(world.h1, a, b)
+        _p, errors = periods.parse_period(world.h1, a, b)
         assert field in errors
 
 

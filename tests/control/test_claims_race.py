@@ -15,13 +15,12 @@ production settings (WAL, busy_timeout, BEGIN IMMEDIATE: settings.DATABASES), an
 reads the outcome from that file (`db_read`).
 """
 
-import sqlite3
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from tests.races import db_read, race, shared_database
 from yingke.control import claims, ownership
 from yingke.control.models import Assignment, Claim
 from yingke.core.services import Conflict
@@ -34,25 +33,8 @@ HOLD = 0.4  # seconds the winner keeps its transaction open after moving the fil
 @pytest.fixture(autouse=True)
 def shared_db(world, tmp_path):
     """PostgreSQL: the test database itself. SQLite: a file copy of it (see the docstring)."""
-    if connection.vendor != "sqlite":
+    with shared_database(tmp_path):
         yield
-        return
-    path = tmp_path / "race.sqlite3"
-    connection.ensure_connection()
-    copy = sqlite3.connect(path)
-    connection.connection.backup(copy)
-    copy.close()
-    settings, name = connection.settings_dict, connection.settings_dict["NAME"]
-    settings["NAME"] = str(path)  # new connections (the threads') open the file
-    try:
-        yield
-    finally:
-        settings["NAME"] = name
-
-
-def db_read(fn):
-    """`fn()` on a connection of its own (on SQLite: to the file the threads wrote)."""
-    return race(fn)[0][0] if connection.vendor == "sqlite" else fn()
 
 
 @pytest.fixture
@@ -66,29 +48,6 @@ def slow_move(monkeypatch):
         return moved
 
     monkeypatch.setattr(ownership, "move", move)
-
-
-def race(*calls):
-    """Run each call in its own thread and connection, released together; (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            errors[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
-    return results, errors
 
 
 def test_two_claims_of_a_free_file_give_it_to_exactly_one(world, slow_move):

@@ -13,7 +13,6 @@ connections, PostgreSQL (row locks) in the PostgreSQL run and SQLite (BEGIN IMME
 file copy of the test database) in the SQLite run; neither run skips them.
 """
 
-import sqlite3
 import time
 
 import pytest
@@ -22,7 +21,8 @@ from django.db import connection
 from django.test import Client
 
 from tests.api.helpers import token_client
-from tests.control.test_claims_race import db_read, race, slow_move  # noqa: F401 - slow_move is a fixture
+from tests.control.test_claims_race import slow_move  # noqa: F401 - a fixture
+from tests.races import db_read, race, shared_database
 from yingke.control import assignment, claims, ownership
 from yingke.control.models import Assignment, Handover, Unassigned
 from yingke.core.permissions import SYSTEM
@@ -162,20 +162,8 @@ def test_the_list_bulk_bar_asks_for_the_reason_and_tells_why(world):
 @pytest.fixture
 def shared(world, tmp_path):
     """As tests/control/test_claims_race.shared_db: PostgreSQL as it is; SQLite a file copy."""
-    if connection.vendor != "sqlite":
+    with shared_database(tmp_path):
         yield
-        return
-    path = tmp_path / "race.sqlite3"
-    connection.ensure_connection()
-    copy = sqlite3.connect(path)
-    connection.connection.backup(copy)
-    copy.close()
-    settings, name = connection.settings_dict, connection.settings_dict["NAME"]
-    settings["NAME"] = str(path)
-    try:
-        yield
-    finally:
-        settings["NAME"] = name
 
 
 def later(fn):

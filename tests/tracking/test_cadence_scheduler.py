@@ -9,16 +9,15 @@ Time is passed as `now` (the project has no freezegun/time-machine): the world's
 today, and the scheduler is run on later days."""
 
 import datetime as dt
-import sqlite3
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.conftest import make_customer
+from tests.races import db_read, race, shared_database
 from yingke.complaints import services as complaints
 from yingke.core.models import Property
 from yingke.tracking import cadence
@@ -259,46 +258,8 @@ def test_who_is_a_buyer_is_decided_on_the_due_day(world):
 def shared_db(tmp_path):
     """PostgreSQL: the test database. SQLite: a file copy with the production settings, as in
     tests/control/test_claims_race.py."""
-    if connection.vendor != "sqlite":
+    with shared_database(tmp_path):
         yield
-        return
-    path = tmp_path / "race.sqlite3"
-    connection.ensure_connection()
-    copy = sqlite3.connect(path)
-    connection.connection.backup(copy)
-    copy.close()
-    settings, name = connection.settings_dict, connection.settings_dict["NAME"]
-    settings["NAME"] = str(path)
-    try:
-        yield
-    finally:
-        settings["NAME"] = name
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def go(i, fn):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            errors[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=go, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results, errors
-
-
-def db_read(fn):
-    return race(fn)[0][0] if connection.vendor == "sqlite" else fn()
 
 
 @pytest.mark.django_db(transaction=True)

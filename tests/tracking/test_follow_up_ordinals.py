@@ -5,15 +5,14 @@ transactions (real threads and connections: PostgreSQL's row lock, SQLite's writ
 share a number."""
 
 import datetime as dt
-import sqlite3
-import threading
 import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
+from tests.races import db_read, race, shared_database
 from yingke.core.permissions import NotVisible
 from yingke.tracking import services
 from yingke.tracking.models import FollowUp, Lead, Source, Stage, Task
@@ -128,46 +127,8 @@ def test_who_may_log(world):
 def shared_db(tmp_path):
     """PostgreSQL: the test database. SQLite: a file copy with the production settings (WAL,
     busy_timeout, BEGIN IMMEDIATE), as in tests/control/test_claims_race.py."""
-    if connection.vendor != "sqlite":
+    with shared_database(tmp_path):
         yield
-        return
-    path = tmp_path / "race.sqlite3"
-    connection.ensure_connection()
-    copy = sqlite3.connect(path)
-    connection.connection.backup(copy)
-    copy.close()
-    settings, name = connection.settings_dict, connection.settings_dict["NAME"]
-    settings["NAME"] = str(path)
-    try:
-        yield
-    finally:
-        settings["NAME"] = name
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            errors[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
-    return results, errors
-
-
-def db_read(fn):
-    return race(fn)[0][0] if connection.vendor == "sqlite" else fn()
 
 
 @pytest.fixture

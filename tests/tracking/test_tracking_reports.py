@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import make_customer
+from yingke.core import periods
 from yingke.core.models import AuditEvent
 from yingke.core.permissions import SYSTEM
 from yingke.tracking import reports, services, spend
@@ -45,7 +46,7 @@ def lead(world, owner, source="referral", name="王五", **extra):
 
 def year(world):
     today = world.h1.local_today()
-    return reports.Period(today - dt.timedelta(days=364), today)
+    return periods.Period(today - dt.timedelta(days=364), today)
 
 
 # -- funnel --------------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def test_report_pages_draw_real_charts(world, followed, name):
     assert r.status_code == 200
     body = r.content.decode()
     assert 'data-chart="chart-' in body and 'type="application/json"' in body
-    assert "tracking/charts.js" in body and "echarts.min.js" in body
+    assert "reports/dashboard.js" in body and "echarts.min.js" in body
     assert "<script>" not in body and " style=" not in body
 
 

@@ -6,7 +6,7 @@ may see but not change is 403.
 
 from django.utils.translation import gettext as _
 
-from yingke.api.errors import ApiError, not_found
+from yingke.api.errors import ApiError, field_error, not_found
 from yingke.core import permissions
 from yingke.customers.merge import visible_survivor
 from yingke.customers.models import Customer
@@ -55,3 +55,22 @@ def visible_child(model, user, customer_id: int, pk: int, *related):
     if obj is None:
         raise not_found()
     return obj
+
+
+def property_to_work(user, code, *actions):
+    """The property an operation works on: the one named (404 unless it is the user's, 403 unless
+    any of `actions` is allowed there), or the user's only one where one is (422 on `property` when
+    there are several)."""
+    if code:
+        return permissions.chosen_property(user, code, *actions)[0]
+    prop, allowed = permissions.chosen_property(user, None, *actions)
+    if len(allowed) > 1:
+        raise field_error("property", _("Choose the property: %(codes)s.") % {
+            "codes": ", ".join(p.code for p in allowed)})
+    return prop
+
+
+def listed_properties(user, code) -> list:
+    """The properties a list covers: the one named (404 unless it is the user's), else all of theirs."""
+    mine = permissions.my_properties(user)
+    return [permissions.pick_property(user, mine, code)] if code else mine

@@ -14,7 +14,7 @@ from ninja import Query, Router
 
 from yingke.api.errors import ApiError, ErrorOut, invalid_input
 from yingke.complaints import reports
-from yingke.core import export
+from yingke.core import export, periods
 
 router = Router(tags=["complaints"])
 CODE = r"^[A-Za-z0-9_-]{1,20}$"
@@ -24,7 +24,7 @@ ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 def _figures(user, property, from_, to):
     prop, _props = reports.property_for(user, property)
-    period, errors = reports.parse_period(prop, from_, to)
+    period, errors = periods.parse_period(prop, from_, to)
     if errors:
         raise ApiError(422, invalid_input(), errors)
     return reports.report(user, prop, period)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BeforeValidator, ConfigDict, StrictBool
 
+from yingke.api.access import listed_properties, property_to_work
 from yingke.api.complaints import Moment as _Moment
 from yingke.api.errors import ErrorOut, field_error, not_found
 from yingke.api.pagination import (
@@ -65,7 +66,6 @@ from yingke.core.permissions import (
     TRACK,
     NotVisible,
     can,
-    chosen_property,
     configurable_property_ids,
     edits_files,
     my_properties,
@@ -141,23 +141,6 @@ def _renamed(**names):
         if not hasattr(e, "error_dict"):
             raise
         raise type(e)({names.get(k, k): v for k, v in e.error_dict.items()}) from None
-
-
-def _property_to_work(user, code: str | None, *actions) -> Property:
-    """The property named, or the user's only one where any of `actions` is allowed (422 when several)."""
-    if code:
-        return chosen_property(user, code, *actions)[0]
-    prop, allowed = chosen_property(user, None, *actions)
-    if len(allowed) > 1:
-        raise field_error("property", _("Choose the property: %(codes)s.") % {
-            "codes": ", ".join(p.code for p in allowed)})
-    return prop
-
-
-def _listed_property(user, code: str | None) -> list[Property]:
-    """The properties a list covers: the one named (404 unless it is yours), else all of yours."""
-    mine = my_properties(user)
-    return [pick_property(user, mine, code)] if code else mine
 
 
 # ---- references --------------------------------------------------------------------------
@@ -411,7 +394,7 @@ def list_leads(request, params: Query[LeadListParams]):
                          "who referred them (`referrer`); a delegated informant's lead names the informant.")
 def create_lead(request, payload: LeadIn):
     user = request.auth
-    prop = _property_to_work(user, payload.property, TRACK)
+    prop = property_to_work(user, payload.property, TRACK)
     data = _lead_data(payload)
     if payload.stage is not None:
         data["stage"] = payload.stage
@@ -575,7 +558,7 @@ def _member(user, value: str | None):
                         "first. Use `next` (a keyset cursor) to page.")
 def list_follow_ups(request, params: Query[FollowUpListParams]):
     user = request.auth
-    props = _listed_property(user, params.property)
+    props = listed_properties(user, params.property)
     qs = FollowUp.objects.visible_to(user).filter(property__in=props)
     if params.customer_id is not None:
         qs = qs.filter(customer_id=params.customer_id)
@@ -815,7 +798,7 @@ COMMITMENT_RELATED = ("property", "customer", "owner", "done_by")
             description="Promises to the guests whose files you see, by due day; open ones by default.")
 def list_commitments(request, params: Query[CommitmentListParams]):
     user = request.auth
-    qs = Commitment.objects.visible_to(user).filter(property__in=_listed_property(user, params.property))
+    qs = Commitment.objects.visible_to(user).filter(property__in=listed_properties(user, params.property))
     if params.state == "open":
         qs = qs.filter(done_at__isnull=True)
     elif params.state == "done":
@@ -944,7 +927,7 @@ def _rule_read(user, pk: int) -> dict:
                          "tasks from today on, never for the past.")
 def create_cadence_rule(request, payload: CadenceRuleIn):
     user = request.auth
-    prop = _property_to_work(user, payload.property, CONFIGURE)
+    prop = property_to_work(user, payload.property, CONFIGURE)
     rule = cadence_config.save_rule(user, prop, None, **payload.model_dump(exclude={"property"}))
     return Status(201, _rule_read(user, rule.pk))
 
@@ -1026,6 +1009,6 @@ class RunIn(In):
                           "twice.")
 def run_scheduler_now(request, payload: RunIn):
     user = request.auth
-    prop = _property_to_work(user, payload.property, CONFIGURE)
+    prop = property_to_work(user, payload.property, CONFIGURE)
     run = cadence_config.run_now(user, prop)
     return Status(201, _run_out(SchedulerRun.objects.select_related("user").get(pk=run.pk), _configured_codes(user)))

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictBool
 
+from yingke.api.access import listed_properties, property_to_work
 from yingke.api.errors import ErrorOut, field_error, not_found
 from yingke.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, keyset_page, offset_page
 from yingke.api.schemas import (
@@ -43,13 +44,11 @@ from yingke.api.schemas import (
     owner_out,
 )
 from yingke.core import pagination as keyset
-from yingke.core.models import Property, User
+from yingke.core.models import User
 from yingke.core.permissions import (
     TRACK,
     chosen_property,
     edits_files,
-    my_properties,
-    pick_property,
 )
 from yingke.core.services import MAX_ID, valid_id
 from yingke.customers.models import Customer
@@ -89,21 +88,6 @@ def _text(max_length, required=False, description=None):
         return Field(..., min_length=1, max_length=max_length, description=description,
                      json_schema_extra={"pattern": LINE})
     return Field(None, max_length=max_length, description=description, json_schema_extra={"pattern": LINE})
-
-
-def _property_to_work(user, code: str | None, *actions) -> Property:
-    if code:
-        return chosen_property(user, code, *actions)[0]
-    prop, allowed = chosen_property(user, None, *actions)
-    if len(allowed) > 1:
-        raise field_error("property", _("Choose the property: %(codes)s.") % {
-            "codes": ", ".join(p.code for p in allowed)})
-    return prop
-
-
-def _listed(user, code: str | None) -> list[Property]:
-    mine = my_properties(user)
-    return [pick_property(user, mine, code)] if code else mine
 
 
 # ---- references ----------------------------------------------------------------------------
@@ -227,7 +211,7 @@ def _lines(payload_lines) -> list[dict]:
                         "newest month first.")
 def list_visit_plans(request, params: Query[PlanListParams]):
     user = request.auth
-    props = _listed(user, params.property)
+    props = listed_properties(user, params.property)
     qs = plans.plans_visible_to(user).filter(property__in=props).select_related("property", "owner", "decided_by")
     if params.status:
         qs = qs.filter(status=params.status)
@@ -247,7 +231,7 @@ def list_visit_plans(request, params: Query[PlanListParams]):
                          "`lines` may be given at once. A second plan for the same month is 409.")
 def create_visit_plan(request, payload: VisitPlanIn):
     user = request.auth
-    prop = _property_to_work(user, payload.property, TRACK)
+    prop = property_to_work(user, payload.property, TRACK)
     with transaction.atomic():
         plan = plans.create_plan(user, prop, payload.month)
         if payload.lines:
@@ -372,7 +356,7 @@ def _reports(user):
             description="The reports of visits to guest files you see, newest first.")
 def list_visit_reports(request, params: Query[ReportListParams]):
     user = request.auth
-    qs = _reports(user).filter(property__in=_listed(user, params.property))
+    qs = _reports(user).filter(property__in=listed_properties(user, params.property))
     if params.customer is not None:
         qs = qs.filter(customer_id=params.customer)
     if params.mine:
@@ -522,7 +506,7 @@ def _opp(user, opp_id: int) -> Opportunity:
             description="The pipeline you see (the row rule of files), by expected date.")
 def list_opportunities(request, params: Query[OpportunityListParams]):
     user = request.auth
-    qs = _opps(user).filter(property__in=_listed(user, params.property))
+    qs = _opps(user).filter(property__in=listed_properties(user, params.property))
     if params.stage:
         qs = qs.filter(stage=params.stage)
     if params.state == "open":
@@ -556,7 +540,7 @@ def create_opportunity(request, payload: OpportunityIn):
             subject_prop = Lead.objects.visible_to(user).filter(pk=payload.lead) \
                 .values_list("property_id", flat=True).first()
     prop = chosen_property(user, None, TRACK, pk=subject_prop)[0] if subject_prop else \
-        _property_to_work(user, code, TRACK)
+        property_to_work(user, code, TRACK)
     data.setdefault("stage", payload.stage)
     o = pipeline.create_opportunity(user, prop, **data)
     return Status(201, _opp_out(user, _opps(user).filter(pk=o.pk).first()

@@ -21,7 +21,7 @@ from pydantic import StrictInt, StrictStr
 
 from yingke.api.errors import ApiError, ErrorOut, invalid_input
 from yingke.api.schemas import In
-from yingke.core import export
+from yingke.core import export, periods
 from yingke.core.permissions import CONFIGURE, chosen_property
 from yingke.tracking import reports, spend
 
@@ -35,7 +35,7 @@ PERIOD = ("Figures of the period (local dates, default: the last 12 months). Sha
 
 def _figures(user, report, property, from_, to):
     prop, _props = reports.property_for(user, property)
-    period, errors = reports.parse_period(prop, from_, to)
+    period, errors = periods.parse_period(prop, from_, to)
     if errors:
         raise ApiError(422, invalid_input(), errors)
     return reports.REPORTS[report](user, prop, period)

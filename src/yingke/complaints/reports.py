@@ -45,9 +45,7 @@ Did the guest come back (seed 003: most guests whose complaint is resolved quick
   only when that visit's W-day window has fully passed. The months are pooled (not weighted).
 """
 
-import calendar
 import datetime as dt
-from dataclasses import dataclass
 from itertools import groupby
 
 from django.db import connection
@@ -76,73 +74,12 @@ from yingke.complaints.models import Complaint, Kind, Severity, Step
 from yingke.complaints.services import policy_of
 from yingke.core.export import Column
 from yingke.core.models import Property
+from yingke.core.periods import Period, add_months
 from yingke.core.permissions import COMPLAINT_REPORT, chosen_property, require
 from yingke.visits.models import Visit
 
-MAX_DAYS = 5 * 366 + 1  # the longest period: five years
 QUICK = dt.timedelta(hours=24)  # "resolved quickly": archived within a day
 WINDOWS = (30, 90)  # days of "came back within"
-
-
-@dataclass(frozen=True)
-class Period:
-    first: dt.date
-    last: dt.date  # inclusive
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.first.isoformat(), self.last.isoformat()
-
-
-def add_months(first: dt.date, n: int) -> dt.date:
-    m = first.year * 12 + first.month - 1 + n
-    return dt.date(m // 12, m % 12 + 1, 1)
-
-
-def default_period(prop: Property) -> Period:
-    today = prop.local_today()
-    return Period(add_months(today.replace(day=1), -11), today)
-
-
-def _date(text: str, end: bool) -> dt.date | None:
-    """YYYY-MM-DD, or YYYY-MM (its first day, or its last day when `end`)."""
-    text = (text or "").strip()
-    try:
-        if not text.isascii():  # strptime reads full-width and other Unicode digits
-            raise ValueError
-        if len(text) == 10:
-            value = dt.datetime.strptime(text, "%Y-%m-%d").date()
-        elif len(text) == 7:
-            value = dt.datetime.strptime(text, "%Y-%m").date()
-            if end:
-                value = value.replace(day=calendar.monthrange(value.year, value.month)[1])
-        else:
-            raise ValueError
-    except ValueError:
-        return None
-    return value if 2000 <= value.year <= 2100 else None
-
-
-def parse_period(prop: Property, first: str | None, last: str | None) -> tuple[Period, dict]:
-    """The period of `from`/`to` (dates YYYY-MM-DD, or months YYYY-MM), or the default; errors
-    per field (with the default period)."""
-    errors: dict[str, list[str]] = {}
-    if not first and not last:
-        return default_period(prop), errors
-    a, b = _date(first, False), _date(last, True)
-    if first and a is None:
-        errors["from"] = [_("Enter a date as YYYY-MM-DD between 2000 and 2100.")]
-    if last and b is None:
-        errors["to"] = [_("Enter a date as YYYY-MM-DD between 2000 and 2100.")]
-    if errors:
-        return default_period(prop), errors
-    a = a or add_months(b.replace(day=1), -11)
-    b = b or prop.local_today()
-    if a > b:
-        return default_period(prop), {"to": [_("The last day must not be before the first.")]}
-    if (b - a).days >= MAX_DAYS:
-        return default_period(prop), {"to": [_("Choose a period of at most five years.")]}
-    return Period(a, b), errors
 
 
 def property_for(actor, code: str | None) -> tuple[Property, list[Property]]:

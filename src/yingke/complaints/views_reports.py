@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from yingke.complaints import reports
-from yingke.core import export, permissions
+from yingke.core import export, periods, permissions
 
 RED, AMBER, BLUE, GREY, GREEN = "#b8322a", "#d98b2b", "#4f7cac", "#9aa0a6", "#3c8c4a"
 SEVERITY_COLORS = {"low": GREY, "medium": BLUE, "high": AMBER, "critical": RED}
@@ -86,7 +86,7 @@ def charts(d: dict) -> dict:
 
 def _figures(request):
     prop, props = reports.property_for(request.user, request.GET.get("property"))
-    period, errors = reports.parse_period(prop, request.GET.get("from"), request.GET.get("to"))
+    period, errors = periods.parse_period(prop, request.GET.get("from"), request.GET.get("to"))
     return prop, props, period, errors, reports.report(request.user, prop, period)
 
 
@@ -109,7 +109,7 @@ def _quick(prop):
     first = today.replace(day=1)
     year = today.replace(month=1, day=1)
     last_month_end = first - dt.timedelta(days=1)
-    default = reports.default_period(prop)
+    default = periods.default_period(prop)
     return [
         (_("Last 30 days"), (today - dt.timedelta(days=29)).isoformat(), today.isoformat()),
         (_("This month"), first.isoformat(), today.isoformat()),

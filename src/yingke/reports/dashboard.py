@@ -29,7 +29,6 @@ Periods are whole local months (from-month to to-month): the customer aggregates
 per month.
 """
 
-import calendar
 import datetime as dt
 import statistics
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.core.models import Outlet, Property
+from yingke.core.periods import add_months, month_end
 from yingke.core.permissions import REPORT, chosen_property, report_rule, require, team_limited
 from yingke.grading.models import GradeEntry, GradingRun
 from yingke.reports import aggregates
@@ -77,15 +77,6 @@ class Period:
     @property
     def key(self) -> tuple[str, str]:
         return f"{self.first:%Y-%m}", f"{self.last:%Y-%m}"
-
-
-def month_end(first: dt.date) -> dt.date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
-
-def add_months(first: dt.date, n: int) -> dt.date:
-    m = first.year * 12 + first.month - 1 + n
-    return dt.date(m // 12, m % 12 + 1, 1)
 
 
 def default_period(prop: Property) -> Period:

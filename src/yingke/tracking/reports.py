@@ -30,9 +30,7 @@ today); month, quarter and year shortcuts are offered by `quick_periods`.
   spend and no cost figures.
 """
 
-import calendar
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -56,98 +54,16 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from yingke.core.export import Column
 from yingke.core.models import Property
+from yingke.core.periods import Period
 from yingke.core.permissions import REPORT, chosen_property, report_rule, require, team_limited
 from yingke.tracking.models import FollowUp, Lead, Source, SourceSpend, Stage
 from yingke.visits.models import Visit
 
-MAX_DAYS = 5 * 366 + 1  # the longest period: five years
 CENT = Decimal("0.01")
 NO_LEAD = "none"
 CONVERSION_BUCKETS = [0, 1, 2, 3, 4, 5]  # 5: five or more
 REVENUE_BUCKETS = [0, 1, 2, 3, 4]  # 4: after the fourth follow-up
 SEED_SHARES = {0: 0.02, 1: 0.03, 2: 0.05, 3: 0.10, 4: 0.80}  # seed 001
-
-
-@dataclass(frozen=True)
-class Period:
-    first: dt.date
-    last: dt.date  # inclusive
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.first.isoformat(), self.last.isoformat()
-
-
-def add_months(first: dt.date, n: int) -> dt.date:
-    m = first.year * 12 + first.month - 1 + n
-    return dt.date(m // 12, m % 12 + 1, 1)
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def default_period(prop: Property) -> Period:
-    today = prop.local_today()
-    return Period(add_months(today.replace(day=1), -11), today)
-
-
-def _date(text, end: bool) -> dt.date | None:
-    """YYYY-MM-DD, or YYYY-MM (its first day, or its last day when `end`)."""
-    text = str(text or "").strip()
-    try:
-        if not text.isascii():  # strptime reads full-width and other Unicode digits
-            raise ValueError
-        if len(text) == 10:
-            value = dt.datetime.strptime(text, "%Y-%m-%d").date()
-        elif len(text) == 7:
-            value = dt.datetime.strptime(text, "%Y-%m").date()
-            if end:
-                value = month_end(value)
-        else:
-            raise ValueError
-    except ValueError:
-        return None
-    return value if 2000 <= value.year <= 2100 else None
-
-
-def parse_period(prop: Property, first, last) -> tuple[Period, dict]:
-    """The period of `from`/`to` (dates YYYY-MM-DD, or months YYYY-MM), or the default; errors
-    per field (with the default period)."""
-    errors: dict[str, list[str]] = {}
-    if not first and not last:
-        return default_period(prop), errors
-    a, b = _date(first, False), _date(last, True)
-    if first and a is None:
-        errors["from"] = [_("Enter a date as YYYY-MM-DD between 2000 and 2100.")]
-    if last and b is None:
-        errors["to"] = [_("Enter a date as YYYY-MM-DD between 2000 and 2100.")]
-    if errors:
-        return default_period(prop), errors
-    a = a or add_months(b.replace(day=1), -11)
-    b = b or prop.local_today()
-    if a > b:
-        return default_period(prop), {"to": [_("The last day must not be before the first.")]}
-    if (b - a).days >= MAX_DAYS:
-        return default_period(prop), {"to": [_("Choose a period of at most five years.")]}
-    return Period(a, b), errors
-
-
-def quick_periods(prop: Property) -> list[tuple[str, Period]]:
-    """The period chooser's shortcuts: month, quarter, year (this and last), last 12 months."""
-    today = prop.local_today()
-    this = today.replace(day=1)
-    q = this.replace(month=(this.month - 1) // 3 * 3 + 1)
-    year = this.replace(month=1)
-    return [
-        (_("This month"), Period(this, month_end(this))),
-        (_("Last month"), Period(add_months(this, -1), month_end(add_months(this, -1)))),
-        (_("This quarter"), Period(q, month_end(add_months(q, 2)))),
-        (_("Last quarter"), Period(add_months(q, -3), month_end(add_months(q, -1)))),
-        (_("This year"), Period(year, month_end(add_months(year, 11)))),
-        (_("Last year"), Period(add_months(year, -12), month_end(add_months(year, -1)))),
-        (_("Last 12 months"), default_period(prop)),
-    ]
 
 
 def property_for(actor, code) -> tuple[Property, list[Property]]:

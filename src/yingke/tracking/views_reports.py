@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yingke.core import export, permissions
+from yingke.core import export, periods, permissions
 from yingke.core.forms import run_service
 from yingke.core.permissions import CONFIGURE, chosen_property
 from yingke.tracking import reports, spend
@@ -129,7 +129,7 @@ TITLES = {"funnel": gettext_lazy("Lead funnel"), "ordinals": gettext_lazy("Conve
 
 def _figures(request, report: str):
     prop, props = reports.property_for(request.user, request.GET.get("property"))
-    period, errors = reports.parse_period(prop, request.GET.get("from"), request.GET.get("to"))
+    period, errors = periods.parse_period(prop, request.GET.get("from"), request.GET.get("to"))
     return prop, props, period, errors, reports.REPORTS[report](request.user, prop, period)
 
 
@@ -139,7 +139,7 @@ def _page(request, report: str):
     return render(request, f"tracking/{report}.html", {
         "title": TITLES[report], "report": report, "prop": prop, "props": props, "period": period,
         "errors": errors, "d": d, "charts": CHARTS[report](d), "qs": query,
-        "quick": [(label, p.first.isoformat(), p.last.isoformat()) for label, p in reports.quick_periods(prop)],
+        "quick": [(label, p.first.isoformat(), p.last.isoformat()) for label, p in periods.quick_periods(prop)],
         "can_export": permissions.can(request.user, permissions.EXPORT),
         "can_configure": permissions.can(request.user, CONFIGURE, prop),
         "tables": {name: reports.rows_of(d, report, name) for name in reports.TABLE_NAMES[report]},
