@@ -172,6 +172,28 @@ def add_demo(prop, seed: int = 15) -> int:
                 spend.set_spend(SYSTEM, prop, source, month, amount.quantize(Decimal("0.01")), "")
         month = (month - dt.timedelta(days=1)).replace(day=1)
 
+    # visit plans: the first account manager's plan of this month, approved by their sales
+    # manager, with a visit reported, one whose report is late and one to come; next month's draft
+    from yingke.tracking import plans
+
+    am = managers[0]
+    own = list(Customer.objects.filter(property=prop, owner=am).order_by("pk")[:5])
+    if len(own) == 5 and today.day >= 8:
+        plan = plans.create_plan(am, prop, today)
+        lines = [plans.add_line(am, plan, customer=c, planned_on=day, purpose=purpose) for c, day, purpose in (
+            (own[0], today - dt.timedelta(days=6), "回访年会需求"), (own[1], today - dt.timedelta(days=4), "介绍新菜单"),
+            (own[2], min(today + dt.timedelta(days=2), plans.month_end(today)), "商谈协议价"))]
+        plans.submit_plan(am, plan)
+        if am.manager_id:
+            plans.decide_plan(am.manager, plan, True, "同意")
+        plans.create_report(am, own[0], visited_on=lines[0].planned_on, purpose=lines[0].purpose,
+                            outcome="客户确认年会 12 桌，需要报价", next_steps="三天内发报价",
+                            promises=[{"promised": "发送年会报价", "to_whom": own[0].name,
+                                       "due_on": lines[0].planned_on + dt.timedelta(days=3)}], planned=lines[0])
+        draft = plans.create_plan(am, prop, plans.next_month(today))
+        plans.add_line(am, draft, customer=own[3], planned_on=plans.next_month(today) + dt.timedelta(days=4),
+                       purpose="节前拜访")
+
     # the cadence rules as if in use for a fortnight, and one scheduler run: the demo's recent files
     # get their due follow-ups, as a property running for a while would have them
     from yingke.tracking.cadence import CATCH_UP_DAYS, run_scheduler
