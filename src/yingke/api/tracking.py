@@ -666,13 +666,10 @@ TASK_RELATED = ("property", "customer__owner", "lead__owner", "assignee", "done_
 
 def _tasks_of(member, prop, state: str):
     """The tasks that fall (or fell) to `member` in `prop`: services.open_tasks_for for open ones; for done
-    ones the same rule (the services have no function for them yet), or done by the member."""
+    ones the same rule (services.falls_to), or done by the member."""
     if state == "open":
         return services.open_tasks_for(member, prop)
-    mine = Q(assignee=member) | (Q(assignee__isnull=True, role=TaskRole.ACCOUNT_MANAGER) & (
-        Q(customer__owner=member) | Q(customer__isnull=True, lead__owner=member)))
-    if getattr(member, "role", None) == TaskRole.SUPERVISOR:
-        mine |= Q(assignee__isnull=True, role=TaskRole.SUPERVISOR)
+    mine = services.falls_to(member)
     qs = Task.objects.visible_to(member).filter(property=prop)
     if state == "done":
         return qs.filter(done_at__isnull=False).filter(mine | Q(done_by=member))

@@ -19,6 +19,7 @@ from yingke.core.permissions import CONFIGURE, NotVisible, history_user, require
 from yingke.core.services import _audit, _raise, clean_text
 from yingke.tracking import cadence
 from yingke.tracking.models import Buyers, CadenceRule, Event, SchedulerRun, TaskRole
+from yingke.tracking.services import _choice
 
 MAX_OFFSET = 365
 MAX_OFFSETS = 10
@@ -63,13 +64,6 @@ def parse_offsets(value, errors: dict, field: str = "offsets") -> list[int]:
     if len(set(days)) != len(days):
         return fail(_("Each day may appear only once."))
     return sorted(days)
-
-
-def _choice(value, choices, field, errors):
-    if value not in choices.values:
-        errors.setdefault(field, []).append(_("Choose one of: %(choices)s.") % {
-            "choices": ", ".join(str(label) for label in choices.labels)})
-    return value
 
 
 def _state(rule: CadenceRule) -> dict:

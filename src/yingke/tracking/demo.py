@@ -12,6 +12,7 @@ import random
 from decimal import Decimal
 
 from yingke.core.models import User
+from yingke.core.periods import month_end
 from yingke.core.permissions import SYSTEM
 from yingke.core.roles import Role
 from yingke.customers.models import Customer
@@ -182,7 +183,7 @@ def add_demo(prop, seed: int = 15) -> int:
         plan = plans.create_plan(am, prop, today)
         lines = [plans.add_line(am, plan, customer=c, planned_on=day, purpose=purpose) for c, day, purpose in (
             (own[0], today - dt.timedelta(days=6), "回访年会需求"), (own[1], today - dt.timedelta(days=4), "介绍新菜单"),
-            (own[2], min(today + dt.timedelta(days=2), plans.month_end(today)), "商谈协议价"))]
+            (own[2], min(today + dt.timedelta(days=2), month_end(today)), "商谈协议价"))]
         plans.submit_plan(am, plan)
         if am.manager_id:
             plans.decide_plan(am.manager, plan, True, "同意")

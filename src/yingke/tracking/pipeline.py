@@ -14,7 +14,7 @@ by month. The one place that writes opportunities; every function asks core.perm
 """
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,33 +41,11 @@ from yingke.tracking.models import DEFAULT_PROBABILITY, Lead, Opportunity, Oppor
 Stage = OpportunityStage
 OPEN = (Stage.INQUIRY, Stage.PROPOSAL, Stage.NEGOTIATION)
 CLOSED = (Stage.WON, Stage.LOST)
-MAX_AMOUNT = Decimal("9999999999.99")  # the column: 12 digits, 2 places
 MAX_VISITS = 50
 FORECAST_MAX_MONTHS = 24
 
 
 # ---- input ---------------------------------------------------------------------------------
-
-def _amount(value, errors) -> Decimal | None:
-    if value in (None, ""):
-        errors.setdefault("amount", []).append(_("This field is required."))
-        return None
-    if isinstance(value, bool) or isinstance(value, float) and value != value:
-        errors.setdefault("amount", []).append(_("Enter a number."))
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.setdefault("amount", []).append(_("Enter a number."))
-        return None
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        errors.setdefault("amount", []).append(_("Enter an amount from 0 to %(max)s.") % {"max": MAX_AMOUNT})
-        return None
-    if amount != amount.quantize(Decimal("0.01")):
-        errors.setdefault("amount", []).append(_("At most two decimal places."))
-        return None
-    return amount.quantize(Decimal("0.01"))
-
 
 def _probability(value, errors) -> int | None:
     if value in (None, ""):
@@ -83,14 +61,6 @@ def _probability(value, errors) -> int | None:
         errors.setdefault("probability", []).append(_("Enter a whole number from 0 to 100."))
         return None
     return p
-
-
-def _expected(value, errors) -> dt.date | None:
-    day = services._date(value, "expected_on", errors)
-    if day is not None and not 2000 <= day.year <= 2100:
-        errors.setdefault("expected_on", []).append(_("Enter a date from 2000 to 2100."))
-        return None
-    return day
 
 
 def _subject(actor, prop, customer, lead, errors):
@@ -125,11 +95,11 @@ def _fields(actor, opp: Opportunity, data: dict, errors: dict) -> None:
     if "title" in data:
         opp.title = clean_text(data["title"], "title", 100, errors=errors)
     if "amount" in data:
-        amount = _amount(data["amount"], errors)
+        amount = services.amount_of(data["amount"], "amount", errors)
         if amount is not None:
             opp.amount = amount
     if "expected_on" in data:
-        day = _expected(data["expected_on"], errors)
+        day = services._date(data["expected_on"], "expected_on", errors)
         if day is not None:
             opp.expected_on = day
     if "owner" in data:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
+from yingke.core.periods import add_months
 from yingke.core.permissions import CONTROL, PLAN, TRACK, is_staff, require
 from yingke.core.roles import OWNER_ROLES, Role
 from yingke.core.services import Conflict, _raise, clean_paragraphs, clean_text, valid_id
@@ -69,11 +70,7 @@ def month_start(value) -> dt.date:
 
 
 def next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def month_end(month: dt.date) -> dt.date:
-    return next_month(month) - dt.timedelta(days=1)
+    return add_months(day.replace(day=1), 1)
 
 
 def is_late_submission(plan: VisitPlan, when=None) -> bool:
@@ -119,9 +116,7 @@ def _month(value, prop, errors) -> dt.date | None:
         return None
     month = month_start(day)
     this = month_start(prop.local_today())
-    last = this
-    for _i in range(MONTHS_AHEAD):
-        last = next_month(last)
+    last = add_months(this, MONTHS_AHEAD)
     if month < this:
         errors.setdefault("month", []).append(_("A visit plan is made for this month or a month to come."))
     elif month > last:

@@ -11,6 +11,7 @@ later for an earlier time slots in. A conversion and a merge renumber the file t
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
+from yingke.core.parsing import CellError, parse_decimal
 from yingke.core.permissions import (
     COMPLETE,
     EDIT,
@@ -53,6 +55,26 @@ def _choice(value, choices, field, errors):
         errors.setdefault(field, []).append(_("Choose one of: %(choices)s.") % {
             "choices": ", ".join(str(label) for label in choices.labels)})
     return value
+
+
+def amount_of(value, field, errors, max_digits: int = 12) -> Decimal | None:
+    """An amount in yuan, 0 or more, as staff type it ("1234.5", "￥1,234.50", full-width digits: the
+    import's parser, core.parsing.parse_decimal), at most two places and `max_digits` digits."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.setdefault(field, []).append(_("This field is required."))
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
+        errors.setdefault(field, []).append(_("Not an amount; write it as 1234.50."))
+        return None
+    try:
+        amount = parse_decimal(value if isinstance(value, str) else str(value), 2, max_digits)
+    except CellError as e:
+        errors.setdefault(field, []).append(str(e))
+        return None
+    if amount < 0:
+        errors.setdefault(field, []).append(_("Enter an amount of 0 or more."))
+        return None
+    return amount
 
 
 def _date(value, field, errors, required=True):
@@ -422,15 +444,19 @@ def live_tasks(qs):
     return qs.exclude(customer__isnull=True, lead__dropped_at__isnull=False)
 
 
-def open_tasks_for(user, prop, day=None):
-    """The open tasks that fall to `user` in `prop` (the "my tasks" list and the control table):
-    assigned to them; an account manager's task of a file or lead they own; a supervisor's task
-    of the property for a supervisor."""
+def falls_to(user) -> Q:
+    """The tasks that fall to `user`: assigned to them; an account manager's task of a file or lead
+    they own; a supervisor's task of the property for a supervisor."""
     mine = Q(assignee=user) | (Q(assignee__isnull=True, role=TaskRole.ACCOUNT_MANAGER) & (
         Q(customer__owner=user) | Q(customer__isnull=True, lead__owner=user)))
     if getattr(user, "role", None) == TaskRole.SUPERVISOR:
         mine |= Q(assignee__isnull=True, role=TaskRole.SUPERVISOR)
-    qs = live_tasks(Task.objects.visible_to(user)).filter(mine, property=prop, done_at__isnull=True)
+    return mine
+
+
+def open_tasks_for(user, prop, day=None):
+    """The open tasks that fall to `user` in `prop` (the "my tasks" list and the control table)."""
+    qs = live_tasks(Task.objects.visible_to(user)).filter(falls_to(user), property=prop, done_at__isnull=True)
     if day is not None:
         qs = qs.filter(due_on__lte=day)
     return qs

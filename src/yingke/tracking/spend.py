@@ -14,48 +14,27 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yingke.core.models import AuditEvent
-from yingke.core.parsing import CellError, parse_decimal
+from yingke.core.periods import parse_day
 from yingke.core.permissions import CONFIGURE, history_user, require
 from yingke.core.services import clean_text
 from yingke.tracking.models import Source, SourceSpend
+from yingke.tracking.services import amount_of
 
-MAX_DIGITS, PLACES = 12, 2  # SourceSpend.amount
+MAX_DIGITS = 12  # SourceSpend.amount
 
 
 def parse_month(value, errors: dict) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value.replace(day=1) if 2000 <= value.year <= 2100 else _bad_month(errors)
-    text = str(value or "").strip()
-    try:
-        if not text.isascii() or len(text) not in (7, 10):
-            raise ValueError
-        day = dt.datetime.strptime(text, "%Y-%m" if len(text) == 7 else "%Y-%m-%d").date()
-    except ValueError:
-        return _bad_month(errors)
-    return day.replace(day=1) if 2000 <= day.year <= 2100 else _bad_month(errors)
-
-
-def _bad_month(errors: dict) -> None:
-    errors.setdefault("month", []).append(_("Enter a month as YYYY-MM between 2000 and 2100."))
-    return None
+    """The month of "YYYY-MM" or a date in it (2000–2100, core.periods), its first day."""
+    day = value if isinstance(value, dt.date) and 2000 <= value.year <= 2100 else (
+        None if isinstance(value, dt.date) else parse_day(value, False))
+    if day is None:
+        errors.setdefault("month", []).append(_("Enter a month as YYYY-MM between 2000 and 2100."))
+        return None
+    return day.replace(day=1)
 
 
 def parse_amount(value, errors: dict) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.setdefault("amount", []).append(_("This field is required."))
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
-        errors.setdefault("amount", []).append(_("Not an amount; write it as 1234.50."))
-        return None
-    try:
-        amount = parse_decimal(value if isinstance(value, str) else str(value), PLACES, MAX_DIGITS)
-    except CellError as e:
-        errors.setdefault("amount", []).append(str(e))
-        return None
-    if amount < 0:
-        errors.setdefault("amount", []).append(_("Spend cannot be negative."))
-        return None
-    return amount
+    return amount_of(value, "amount", errors, MAX_DIGITS)
 
 
 def set_spend(actor, prop, source, month, amount, note="") -> SourceSpend:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from yingke.core import permissions
 from yingke.core.forms import add_service_errors
 from yingke.core.pagination import InvalidCursor, Ordering, keyset_page
+from yingke.core.periods import month_end
 from yingke.core.permissions import TRACK, is_staff
 from yingke.core.roles import FILE_EDITORS, OWNER_ROLES, Role
 from yingke.core.services import Conflict, valid_id
@@ -137,7 +138,7 @@ def _plan_page(request, plan, line_form=None, decide_form=None, status=200):
         "line_form": line_form or (f.PlanLineForm(initial={"planned_on": max(plan.month, today)})
                                    if editable else None),
         "decide_form": decide_form or (f.PlanDecideForm() if plans.may_decide(user, plan) else None),
-        "month_end": plans.month_end(plan.month),
+        "month_end": month_end(plan.month),
     }, status=status)
 
 
