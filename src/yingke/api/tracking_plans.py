@@ -43,6 +43,7 @@ from yingke.api.schemas import (
     object_id,
     owner_out,
 )
+from yingke.api.tracking import FileRef, LeadRef, _file_ref
 from yingke.core import pagination as keyset
 from yingke.core.models import User
 from yingke.core.permissions import (
@@ -92,21 +93,9 @@ def _text(max_length, required=False, description=None):
 
 # ---- references ----------------------------------------------------------------------------
 
-class PlanFileRef(Schema):
-    id: int
-    customer_code: str
-    name: str
-
-
-class PlanLeadRef(Schema):
-    id: int
-    name: str
-
-
 def _file(c, seen: set | None = None) -> dict | None:
-    if c is None or (seen is not None and c.pk not in seen):
-        return None
-    return {"id": c.pk, "customer_code": c.customer_code, "name": c.name}
+    """The file as a FileRef, or None when there is none or it is not among `seen`."""
+    return None if c is None or (seen is not None and c.pk not in seen) else _file_ref(c)
 
 
 # ---- visit plans ---------------------------------------------------------------------------
@@ -138,7 +127,7 @@ class VisitPlanDecisionIn(In):
 
 class PlannedVisitOut(Schema):
     id: int
-    customer: PlanFileRef | None = Field(description="Null when the file is not one you see.")
+    customer: FileRef | None = Field(description="Null when the file is not one you see.")
     planned_on: dt.date
     purpose: str
     state: LINE_STATE = Field(description="planned (to come), due (report due within two days), late (no "
@@ -313,7 +302,7 @@ class ReportFollowUpOut(Schema):
 class VisitReportOut(Schema):
     id: int
     property_code: str
-    customer: PlanFileRef
+    customer: FileRef
     owner: OwnerOut
     planned: int | None
     plan: int | None
@@ -444,8 +433,8 @@ class OpportunityOut(Schema):
     closed_at: dt.datetime | None
     lost_reason: str
     owner: OwnerOut | None
-    customer: PlanFileRef | None = Field(description="Null when none, or not a file you see.")
-    lead: PlanLeadRef | None = Field(description="Null when none, or not a lead you see.")
+    customer: FileRef | None = Field(description="Null when none, or not a file you see.")
+    lead: LeadRef | None = Field(description="Null when none, or not a lead you see.")
     visits: list[int] = Field(description="Linked visits you see (won).")
     created_at: dt.datetime
     can_edit: bool
