@@ -75,8 +75,9 @@ def random_visits(rng, prop, customers, outlets, n):
                   covers=rng.randint(1, 12))
         if stay:
             v.arrival, v.departure, v.nights = arrival, arrival + dt.timedelta(days=nights), nights
-            v.room_type = rng.choice(["豪华大床房", "行政套房", "标准双床房", "", "Deluxe King"])
-            v.channel = rng.choice(["携程", "直订", "", "美团", "Booking"])
+            # names that an array literal must quote (PostgreSQL writes profiles through one)
+            v.room_type = rng.choice(["豪华大床房", "行政套房", "标准双床房", "", "Deluxe King", 'Suite "A" \\ 1'])
+            v.channel = rng.choice(["携程", "直订", "", "美团", "Booking", "NULL", "{a,b}"])
         if rng.random() < 0.15:
             v.voided_at, v.void_reason = now, "录错"
         visits.append(v)

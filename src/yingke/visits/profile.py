@@ -152,7 +152,8 @@ def _consumption(ids: list[int]) -> dict[int, dict]:
 def _write(values: list[tuple]) -> None:
     """One UPDATE for the whole chunk: FROM unnest(one array per column) on PostgreSQL (a
     VALUES list of 2,000 rows has 22,000 placeholders, which the driver spent ~1 s splitting
-    per statement), FROM (VALUES …) on SQLite (≥ 3.33)."""
+    per statement; each array goes as one literal, see _array_literal), FROM (VALUES …) on
+    SQLite (≥ 3.33)."""
     ops, qn = connection.ops, connection.ops.quote_name
     pg = connection.vendor == "postgresql"
     fields = [Customer._meta.get_field(name) for name, _type in COLUMNS]
@@ -164,7 +165,9 @@ def _write(values: list[tuple]) -> None:
     if pg:
         columns = [list(c) for c in zip(*values, strict=True)]
         columns[-1] = [json.dumps(value, ensure_ascii=False) for value in columns[-1]]
-        arrays = ", ".join(f"CAST(%s AS {'text' if t == 'jsonb' else t}[])" for t in ["bigint"] + [t for _n, t in COLUMNS])
+        columns = [_array_literal(c) for c in columns]
+        arrays = ", ".join(f"CAST(%s AS {'text' if t == 'jsonb' else t}[])"
+                           for t in ["bigint"] + [t for _n, t in COLUMNS])
         names = ", ".join(f"column{i + 1}" for i in range(len(COLUMNS) + 1))
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names}) {where}", columns)
@@ -185,3 +188,11 @@ def _write(values: list[tuple]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * len(values))}) AS v {where}",
                        params)
+
+
+def _array_literal(values) -> str:
+    """A PostgreSQL array literal of the values' text forms, each quoted ('{"1",NULL,"a\\"b"}'):
+    the driver sends one string instead of adapting 2,000 elements one by one in Python
+    (~0.1 s per column and chunk)."""
+    return "{" + ",".join("NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
