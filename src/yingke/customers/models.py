@@ -121,7 +121,10 @@ class Customer(models.Model):
         FOREIGN = "foreign", _("Foreign-invested enterprise")
         OTHER = "other", _("Other")
 
-    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="customers", verbose_name=_("property"))
+    # no index of its own on property or owner: the composite indexes below lead with them
+    # (every index is paid for on each insert and on each profile refresh)
+    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="customers",
+                                 verbose_name=_("property"), db_index=False)
     customer_code = models.CharField(_("customer code"), max_length=30)
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=100)
@@ -133,16 +136,16 @@ class Customer(models.Model):
     id_type = models.CharField(_("ID type"), max_length=10, choices=IdType.choices, blank=True)
     # The ID number itself is only stored encrypted; see customers/crypto.py.
     id_number_enc = models.TextField(blank=True, editable=False)
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=40, blank=True, editable=False)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True)
-    mobile_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    mobile_last4 = models.CharField(max_length=4, blank=True, editable=False)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     employer = models.CharField(_("employer"), max_length=100, blank=True)
     job_title = models.CharField(_("job title"), max_length=50, blank=True)
     marital_status = models.CharField(_("marital status"), max_length=10, choices=Marital.choices, blank=True)
-    card_no = models.CharField(_("card number"), max_length=30, blank=True, db_index=True)
+    card_no = models.CharField(_("card number"), max_length=30, blank=True)
     # Organisation fields.
     nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, blank=True)
     business = models.CharField(_("business"), max_length=100, blank=True)
@@ -168,7 +171,7 @@ class Customer(models.Model):
     # Responsibility: at most one owner per customer of a property.
     owner = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers",
-        verbose_name=_("account manager"),
+        verbose_name=_("account manager"), db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     group_account = models.ForeignKey(
@@ -237,7 +240,6 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["property", "name_pinyin", "id"], name="cust_prop_pinyin"),
             models.Index(fields=["property", "-created_at", "-id"], name="cust_prop_created"),
-            models.Index(fields=["property", "customer_code"], name="cust_prop_code"),
             models.Index(fields=["owner", "name_pinyin", "id"], name="cust_owner_pinyin"),
             models.Index(fields=["property", "kind", "name_pinyin", "id"], name="cust_prop_kind_pinyin"),
             models.Index(fields=["property", "last_visit_at", "id"], name="cust_prop_last_visit"),
@@ -245,6 +247,13 @@ class Customer(models.Model):
             models.Index(fields=["property", "visit_count", "id"], name="cust_prop_visit_count"),
             models.Index(fields=["property", "grade", "name_pinyin", "id"], name="cust_prop_grade"),
             models.Index(fields=["owner", "expected_next_visit"], name="cust_owner_expected"),
+            # exact look-ups only (Meta indexes: no varchar_pattern_ops twin on PostgreSQL, which
+            # db_index=True adds for LIKE, never asked for here); a code is looked up through the
+            # unique constraint's index
+            models.Index(fields=["mobile"], name="cust_mobile"),
+            models.Index(fields=["mobile_last4"], name="cust_mobile_last4"),
+            models.Index(fields=["card_no"], name="cust_card_no"),
+            models.Index(fields=["id_number_hash"], name="cust_id_hash"),
         ]
 
     def __str__(self):
