@@ -58,3 +58,17 @@ def visits_xlsx(tmp_path) -> Path:
     path = tmp_path / "pos.xlsx"
     wb.save(path)
     return path
+
+
+@pytest.fixture(params=["in process", "read ahead"])
+def both_readers(request, monkeypatch):
+    """Run a visit-import test twice: parsing in-process, and with every file (however
+    small) read and parsed ahead by a second process (imports.ahead)."""
+    from yingke.imports import ahead, visits
+
+    if request.param == "read ahead":
+        assert ahead.available(), "the tests run single-threaded, so forking is allowed"
+        monkeypatch.setattr(visits, "PARSE_AHEAD_ROWS", 0)
+    else:
+        monkeypatch.setattr(visits, "PARSE_AHEAD_ROWS", 10**12)
+    return request.param

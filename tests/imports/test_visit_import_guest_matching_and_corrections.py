@@ -6,11 +6,16 @@ rejected."""
 
 from decimal import Decimal
 
+import pytest
+
 from yingke.customers.models import Customer
 from yingke.visits import services
 from yingke.visits.models import Visit
 
 from .conftest import do_import, write_csv
+
+# every test here runs with the rows parsed in-process and by a second process reading ahead
+pytestmark = pytest.mark.usefixtures("both_readers")
 
 HEADER = "单据号,客户编号,消费时间,实收"
 

@@ -1,4 +1,4 @@
-"""Visit import through the engine, in-process (R-3.1, R-3.2, R-12.4): POS exports in GBK
+"""Visit import through the engine (R-3.1, R-3.2, R-12.4): POS exports in GBK
 and XLSX, every rejection with line (header = line 1), column as written, value and reason;
 good rows kept; guests matched by code → card → mobile → unique name → new file; outlets
 created on first sight or refused when fixed."""
@@ -7,12 +7,17 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from yingke.core.models import Outlet
 from yingke.customers.models import Customer
 from yingke.imports.models import ImportProblem, ImportRun
 from yingke.visits.models import Visit
 
 from .conftest import FILES, do_import, write_csv
+
+# every test here runs with the rows parsed in-process and by a second process reading ahead
+pytestmark = pytest.mark.usefixtures("both_readers")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

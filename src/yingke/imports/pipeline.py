@@ -7,6 +7,8 @@ an importer on a file without one (tests, scripts).
 
 Importer hooks (the contract every record kind implements):
   start(table, header)    once, after the header is known;
+  batches(rows, header)   the rows in batches (default: batch_size at a time, as read;
+                          visits parse the next batches in a second process, imports.ahead);
   start_batch(rows)       load what the batch needs in a few queries;
   process_row(row)        validate one row: raise RowRejected([(key, reason), …]) or
                           ValidationError, or return Result(line, CREATED|UPDATED|UNCHANGED, ref);
@@ -105,6 +107,11 @@ class Importer:
 
     def start(self, table: Table, header: Header) -> None:
         self.table, self.header = table, header
+
+    def batches(self, rows, header: Header):
+        """The data rows in batches of `batch_size` Rows (an importer may read ahead)."""
+        while batch := [Row(line, cells, header) for line, cells in islice(rows, self.batch_size)]:
+            yield batch
 
     def start_batch(self, rows: list[Row]) -> None:
         pass
@@ -249,28 +256,37 @@ def run_batches(importer: Importer, rows, header: Header, *,
     for each row and `after_batch()` after it commits."""
     loop = _Batches(importer)
     counts: Counter = Counter()
-    while batch := [Row(line, cells, header) for line, cells in islice(rows, importer.batch_size)]:
-        if atomic_batches:
-            outermost = not connection.in_atomic_block
-            with transaction.atomic():
-                if outermost:
-                    _commit_without_waiting()
-                results = loop.batch(batch)
-                if on_batch:
-                    on_batch(batch, results)
-        else:
-            results = loop.batch(batch)
-            if on_batch:
-                on_batch(batch, results)
-        for result in results:
-            counts[result.outcome] += 1
-            if on_result:
-                on_result(result)
-        if after_batch:
-            after_batch()
+    batches = importer.batches(rows, header)
+    try:
+        for batch in batches:
+            _one_batch(loop, batch, counts, on_batch, on_result, after_batch, atomic_batches)
+    finally:
+        batches.close()  # a reader ahead stops at once when a batch fails
     with transaction.atomic():
         importer.finish()
     return counts
+
+
+def _one_batch(loop: _Batches, batch: list[Row], counts: Counter, on_batch, on_result, after_batch,
+               atomic_batches: bool) -> None:
+    if atomic_batches:
+        outermost = not connection.in_atomic_block
+        with transaction.atomic():
+            if outermost:
+                _commit_without_waiting()
+            results = loop.batch(batch)
+            if on_batch:
+                on_batch(batch, results)
+    else:
+        results = loop.batch(batch)
+        if on_batch:
+            on_batch(batch, results)
+    for result in results:
+        counts[result.outcome] += 1
+        if on_result:
+            on_result(result)
+    if after_batch:
+        after_batch()
 
 
 def run_import(importer: Importer, path, *, encoding: str | None = None, sheet: str | None = None,
