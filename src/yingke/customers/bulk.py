@@ -161,8 +161,8 @@ def _blank_customer():
 def new_customer(**values) -> Customer:
     """Customer(**values), about five times faster (imports build one per row): the blank
     file's attribute values are copied, callable defaults (created_at, consumption) are
-    called for each file, and `values` are set through the model's attributes (a foreign
-    key given as an object sets its id, as in Model.__init__). Customer has no
+    called for each file unless given, and `values` are set through the model's attributes
+    (a foreign key given as an object sets its id, as in Model.__init__). Customer has no
     pre_init/post_init receivers to skip."""
     from django.db.models.base import ModelState
 
@@ -175,7 +175,8 @@ def new_customer(**values) -> Customer:
     d.update(blank)
     d["_state"] = ModelState()
     for attname, default in per_instance:
-        d[attname] = default()
+        if attname not in values:  # a given created_at: no timezone.now() per file (~4 % of an import)
+            d[attname] = default()
     for key, value in values.items():
         if key in plain:
             d[key] = value

@@ -13,6 +13,7 @@ corrected.
 from operator import itemgetter
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingke.core import permissions
@@ -163,6 +164,7 @@ class CustomerImporter(Importer):
 
     def start_batch(self, rows):
         self.pending = []
+        self.batch_started = timezone.now()  # the creation time of the batch's new files
         codes = [c for c in (self.code_of(r) for r in rows) if c]
         self.existing = {c.customer_code: c for c in Customer.objects.filter(
             property=self.property, customer_code__in=codes)}
@@ -254,7 +256,8 @@ class CustomerImporter(Importer):
             self.require_create()
             if tag_names and not bulk.may_edit_new_files(self.actor):  # services.add_tags would refuse
                 raise PermissionDenied(bulk.edit_refused_message())
-            customer = bulk.new_customer(property=self.property, customer_code=code, owner=owner, **values)
+            customer = bulk.new_customer(property=self.property, customer_code=code, owner=owner,
+                                         created_at=self.batch_started, **values)
             customer._change_reason = reason
             problems = bulk.check_new(self.actor, customer, id_number, owners=self.owner_rules)
             if problems:
