@@ -101,6 +101,19 @@ def _wait_for_first_batch(cli, proc, timeout=90):
     raise AssertionError("no batch was committed in time")
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def test_kill_9_half_way_then_the_same_command_finishes_the_job(cli, tmp_path):
     setup(cli, tmp_path)
     n = 60_000
@@ -109,10 +122,16 @@ def test_kill_9_half_way_then_the_same_command_finishes_the_job(cli, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_first_batch(cli, proc)
+        readers = _children(proc.pid)  # the process reading ahead (imports.ahead)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
+    assert len(readers) == 1
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{readers[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{readers[0]}").exists(), "the reader outlived the killed import"
     (state, rows_done, created, pid), = cli.sql("SELECT state, rows_done, created, pid FROM imports_importrun "
                                                 "WHERE kind = 'visits'")
     assert state == "running" and pid == proc.pid  # nobody could say otherwise yet

@@ -39,7 +39,7 @@ def read_ahead(rows, header, size: int, work):
     """Yield (batch of Rows, work(batch)) for every `size` rows, `work` running in a child."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(rows, header, size, work, send), daemon=True,
+    child = context.Process(target=_child, args=(rows, header, size, work, send, receive), daemon=True,
                             name="yingke-import-reader")
     child.start()
     send.close()
@@ -63,7 +63,10 @@ def read_ahead(rows, header, size: int, work):
         child.join(timeout=10)
 
 
-def _child(rows, header, size, work, send) -> None:
+def _child(rows, header, size, work, send, receive) -> None:
+    # the pipe's reading end came along with the fork: with it open here, a parent killed
+    # with -9 would leave this process waiting forever to write instead of ending
+    receive.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         while batch := [Row(line, cells, header) for line, cells in islice(rows, size)]:
