@@ -157,6 +157,8 @@ TEXT_LIMITS = {"doc_no": 40, "table_no": 20, "room_type": 40, "channel": 40}
 INSERT_FIELDS = ["id", "property_id", "outlet_id", "customer_id", "occurred_at", "amount", "covers", "table_no",
                  "occasion", "doc_no", "doc_key", "served_by_id", "arrival", "departure", "nights", "room_type",
                  "rate", "channel", "void_reason", "import_run_id", "created_by_id", "created_at"]
+# The plain values of a parsed row, in the order `VisitImporter._wire` sends them.
+WIRED = ("covers", "doc_no", "table_no", "room_type", "channel", "occasion", "served_by_id", "nights")
 # Compared to tell a correction from an unchanged row: (field, column key that provides it).
 COMPARED = [("customer_id", None), ("occurred_at", None), ("amount", None), ("covers", "covers"),
             ("outlet_id", "outlet"), ("table_no", "table_no"), ("occasion", "occasion"),
@@ -166,6 +168,13 @@ EXISTING_FIELDS = ["id", "doc_key", "import_run_id", "voided_at", "voided_by_id"
 
 
 PG_LOOKUP_CHUNK = 1000
+
+
+def _exact(values: dict) -> tuple:
+    """A row's time, amount, arrival, departure and rate as ISO text (None stays None)."""
+    arrival, departure, rate = values["arrival"], values["departure"], values["rate"]
+    return (values["occurred_at"].isoformat(), str(values["amount"]), arrival and arrival.isoformat(),
+            departure and departure.isoformat(), None if rate is None else str(rate))
 
 
 def _select_in(sql: str, model, params: list, values: list) -> list[tuple]:
@@ -195,7 +204,7 @@ class Prepared:
     """One row after parsing and looking up, before writing."""
 
     __slots__ = ("line", "problems", "values", "doc_key", "customer", "existing", "outcome", "ref", "changes",
-                 "generated", "sqlite")
+                 "generated", "stored", "exact")
 
     def __init__(self, line):
         self.line = line
@@ -208,7 +217,22 @@ class Prepared:
         self.ref = ""
         self.changes = None
         self.generated = ""  # the code a new file of this row gets when the row has none
-        self.sqlite = None  # (occurred_at, amount, arrival, departure, rate) as SQLite stores them
+        # (occurred_at, amount, arrival, departure, rate) as the insert gives them to the database:
+        # text (SQLite as it stores them; ISO forms that COPY hands to PostgreSQL's parser)
+        self.stored = None
+        self.exact = None  # the same as ISO text, until typed() puts the values in `values`
+
+    def typed(self) -> dict:
+        """`values` with the times, dates and amounts as Python values (a row parsed by the
+        reading process has them as text until a stored document is compared or corrected)."""
+        if self.exact is not None:
+            occurred, amount, arrival, departure, rate = self.exact
+            self.values.update(occurred_at=dt.datetime.fromisoformat(occurred), amount=Decimal(amount),
+                               arrival=arrival and dt.date.fromisoformat(arrival),
+                               departure=departure and dt.date.fromisoformat(departure),
+                               rate=None if rate is None else Decimal(rate))
+            self.exact = None
+        return self.values
 
 
 class VisitImporter(Importer):
@@ -360,35 +384,27 @@ class VisitImporter(Importer):
             out[row.line] = parse(row) if t is None else unwire(t)
         return out
 
-    @staticmethod
-    def _wire(p: Prepared) -> tuple:
-        """A parsed row as plain values (text, numbers, None), cheap to pickle."""
+    def _wire(self, p: Prepared) -> tuple:
+        """A parsed row as plain values (text, numbers, None), cheap to pickle: the times,
+        dates and amounts as the insert takes them and as ISO text (on PostgreSQL the same
+        tuple), then the plain values in the order of WIRED."""
         if p.problems:
             return (p.line, p.problems)
         v = p.values
-        arrival, departure, rate = v["arrival"], v["departure"], v["rate"]
-        return (p.line, None, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.sqlite,
-                v["occurred_at"].isoformat(), str(v["amount"]), v["covers"], v["doc_no"], v["table_no"],
-                v["room_type"], v["channel"], v["occasion"], v["served_by_id"],
-                arrival and arrival.isoformat(), departure and departure.isoformat(), v["nights"],
-                None if rate is None else str(rate))
+        return (p.line, None, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.stored,
+                _exact(v) if self.sqlite else p.stored, *[v[key] for key in WIRED])
 
     @staticmethod
     def _unwire(t: tuple) -> Prepared:
-        """`_wire` undone: the same Prepared as `_parse` made (a time keeps its instant and
-        offset; a Decimal read back from its text keeps its digits)."""
+        """`_wire` undone: the same Prepared as `_parse` made, with the times, dates and amounts
+        still as text (`Prepared.typed()` makes them Python values again: a time keeps its
+        instant and offset, a Decimal its digits). The insert needs only `stored`."""
         p = Prepared(t[0])
         if t[1] is not None:
             p.problems = t[1]
             return p
-        (_line, _problems, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.sqlite, occurred, amount,
-         covers, doc_no, table_no, room_type, channel, occasion, served_by, arrival, departure, nights, rate) = t
-        p.values = {"covers": covers, "doc_no": doc_no, "table_no": table_no, "room_type": room_type,
-                    "channel": channel, "occurred_at": dt.datetime.fromisoformat(occurred), "amount": Decimal(amount),
-                    "occasion": occasion, "served_by_id": served_by,
-                    "arrival": arrival and dt.date.fromisoformat(arrival),
-                    "departure": departure and dt.date.fromisoformat(departure), "nights": nights,
-                    "rate": None if rate is None else Decimal(rate)}
+        (_line, _problems, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.stored, p.exact) = t[:9]
+        p.values = dict(zip(WIRED, t[9:], strict=True))
         return p
 
     def _parse(self, row: Row) -> Prepared:
@@ -535,8 +551,10 @@ class VisitImporter(Importer):
             p.generated = self._generated_code(name, fast)
         p.existing = (outlet_text, self._outlet_key(outlet_text)) if outlet_text else None  # resolved in start_batch
         if self.sqlite:  # as core.db.insert_rows would prepare them (it is then told they are)
-            p.sqlite = (sqlite_datetime(occurred), str(amount), arrival and arrival.isoformat(),
+            p.stored = (sqlite_datetime(occurred), str(amount), arrival and arrival.isoformat(),
                         departure and departure.isoformat(), None if rate is None else str(rate))
+        else:  # text that COPY passes to PostgreSQL's own parser (psycopg dumps no datetime or Decimal)
+            p.stored = _exact(values)
         return p
 
     def _date(self, raw, key, missing, problems):
@@ -751,6 +769,7 @@ class VisitImporter(Importer):
                     return
                 customer = stored["customer_id"]  # a name only: the stored guest stays
             p.customer = customer
+            values = p.typed()
             values["customer_id"] = customer
             index = self.header.index
             changes = {f: values[f] for f, key in COMPARED
@@ -838,8 +857,7 @@ class VisitImporter(Importer):
         not write 1,000,000 history rows."""
         # in the order of the (customer, time) index: the B-tree pages each insert touches are
         # then mostly the ones the previous insert touched (measured: a third faster on SQLite)
-        created.sort(key=lambda p: (p.customer if p.customer.__class__ is int else p.customer.pk,
-                                    p.values["occurred_at"]))
+        created.sort(key=lambda p: (p.customer if p.customer.__class__ is int else p.customer.pk, p.stored[0]))
         self.inserted += len(created)
         self.wrote = True
         now = timezone.now()
@@ -853,22 +871,22 @@ class VisitImporter(Importer):
                 v = p.values
                 customer = p.customer if p.customer.__class__ is int else p.customer.pk
                 touched.add(customer)
-                rows.append((prop, v["outlet_id"], customer, v["occurred_at"], v["amount"], v["covers"],
-                             v["table_no"], v["occasion"], v["doc_no"], p.doc_key, v["served_by_id"], v["arrival"],
-                             v["departure"], v["nights"], v["room_type"], v["rate"], v["channel"], "", run_id, user,
-                             now))
+                occurred, amount, arrival, departure, rate = p.stored
+                rows.append((prop, v["outlet_id"], customer, occurred, amount, v["covers"], v["table_no"],
+                             v["occasion"], v["doc_no"], p.doc_key, v["served_by_id"], arrival, departure,
+                             v["nights"], v["room_type"], rate, v["channel"], "", run_id, user, now))
             # ids from the column's sequence, in the database: asking for 10,000 nextval()s and
             # sending them back cost ~5 µs a visit
             insert_rows(Visit, INSERT_FIELDS[1:], rows)
             return
-        # SQLite: the values already as it stores them (Prepared.sqlite), ids above the highest
+        # SQLite: the values already as it stores them (Prepared.stored), ids above the highest
         now = sqlite_datetime(now)
         rows = []
         for pk, p in zip(reserve_ids(Visit, len(created)), created, strict=True):
             v = p.values
             customer = p.customer if p.customer.__class__ is int else p.customer.pk
             touched.add(customer)
-            occurred, amount, arrival, departure, rate = p.sqlite
+            occurred, amount, arrival, departure, rate = p.stored
             rows.append((pk, prop, v["outlet_id"], customer, occurred, amount, v["covers"], v["table_no"],
                          v["occasion"], v["doc_no"], p.doc_key, v["served_by_id"], arrival, departure, v["nights"],
                          v["room_type"], rate, v["channel"], "", run_id, user, now))
