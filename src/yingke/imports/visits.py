@@ -170,13 +170,6 @@ EXISTING_FIELDS = ["id", "doc_key", "import_run_id", "voided_at", "voided_by_id"
 PG_LOOKUP_CHUNK = 1000
 
 
-def _exact(values: dict) -> tuple:
-    """A row's time, amount, arrival, departure and rate as ISO text (None stays None)."""
-    arrival, departure, rate = values["arrival"], values["departure"], values["rate"]
-    return (values["occurred_at"].isoformat(), str(values["amount"]), arrival and arrival.isoformat(),
-            departure and departure.isoformat(), None if rate is None else str(rate))
-
-
 def _select_in(sql: str, model, params: list, values: list) -> list[tuple]:
     """A look-up by a long list of plain values (strings, ids) in raw SQL: the ORM spends
     more time preparing 5,000 IN parameters than the database spends answering.
@@ -204,7 +197,7 @@ class Prepared:
     """One row after parsing and looking up, before writing."""
 
     __slots__ = ("line", "problems", "values", "doc_key", "customer", "existing", "outcome", "ref", "changes",
-                 "generated", "stored", "exact")
+                 "generated", "stored")
 
     def __init__(self, line):
         self.line = line
@@ -220,19 +213,21 @@ class Prepared:
         # (occurred_at, amount, arrival, departure, rate) as the insert gives them to the database:
         # text (SQLite as it stores them; ISO forms that COPY hands to PostgreSQL's parser)
         self.stored = None
-        self.exact = None  # the same as ISO text, until typed() puts the values in `values`
 
     def typed(self) -> dict:
-        """`values` with the times, dates and amounts as Python values (a row parsed by the
-        reading process has them as text until a stored document is compared or corrected)."""
-        if self.exact is not None:
-            occurred, amount, arrival, departure, rate = self.exact
-            self.values.update(occurred_at=dt.datetime.fromisoformat(occurred), amount=Decimal(amount),
-                               arrival=arrival and dt.date.fromisoformat(arrival),
-                               departure=departure and dt.date.fromisoformat(departure),
-                               rate=None if rate is None else Decimal(rate))
-            self.exact = None
-        return self.values
+        """`values` with the times, dates and amounts as Python values. A row parsed by the
+        reading process has them only as text (`stored`) until a stored document is compared
+        or corrected; read back, a time keeps its instant (SQLite's text is naive UTC) and a
+        Decimal its digits."""
+        values = self.values
+        if "occurred_at" not in values:
+            occurred, amount, arrival, departure, rate = self.stored
+            at = dt.datetime.fromisoformat(occurred)
+            values.update(occurred_at=at if at.tzinfo else at.replace(tzinfo=dt.UTC), amount=Decimal(amount),
+                          arrival=arrival and dt.date.fromisoformat(arrival),
+                          departure=departure and dt.date.fromisoformat(departure),
+                          rate=None if rate is None else Decimal(rate))
+        return values
 
 
 class VisitImporter(Importer):
@@ -384,27 +379,28 @@ class VisitImporter(Importer):
             out[row.line] = parse(row) if t is None else unwire(t)
         return out
 
-    def _wire(self, p: Prepared) -> tuple:
+    @staticmethod
+    def _wire(p: Prepared) -> tuple:
         """A parsed row as plain values (text, numbers, None), cheap to pickle: the times,
-        dates and amounts as the insert takes them and as ISO text (on PostgreSQL the same
-        tuple), then the plain values in the order of WIRED."""
+        dates and amounts as the insert takes them (`stored`), then the plain values in the
+        order of WIRED."""
         if p.problems:
             return (p.line, p.problems)
         v = p.values
         return (p.line, None, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.stored,
-                _exact(v) if self.sqlite else p.stored, *[v[key] for key in WIRED])
+                *[v[key] for key in WIRED])
 
     @staticmethod
     def _unwire(t: tuple) -> Prepared:
         """`_wire` undone: the same Prepared as `_parse` made, with the times, dates and amounts
-        still as text (`Prepared.typed()` makes them Python values again: a time keeps its
-        instant and offset, a Decimal its digits). The insert needs only `stored`."""
+        only as text (`Prepared.typed()` makes them Python values when they are compared; the
+        insert needs only `stored`)."""
         p = Prepared(t[0])
         if t[1] is not None:
             p.problems = t[1]
             return p
-        (_line, _problems, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.stored, p.exact) = t[:9]
-        p.values = dict(zip(WIRED, t[9:], strict=True))
+        (_line, _problems, p.doc_key, p.ref, p.generated, p.customer, p.existing, p.stored) = t[:8]
+        p.values = dict(zip(WIRED, t[8:], strict=True))
         return p
 
     def _parse(self, row: Row) -> Prepared:
@@ -550,11 +546,11 @@ class VisitImporter(Importer):
         if name:
             p.generated = self._generated_code(name, fast)
         p.existing = (outlet_text, self._outlet_key(outlet_text)) if outlet_text else None  # resolved in start_batch
-        if self.sqlite:  # as core.db.insert_rows would prepare them (it is then told they are)
-            p.stored = (sqlite_datetime(occurred), str(amount), arrival and arrival.isoformat(),
-                        departure and departure.isoformat(), None if rate is None else str(rate))
-        else:  # text that COPY passes to PostgreSQL's own parser (psycopg dumps no datetime or Decimal)
-            p.stored = _exact(values)
+        # SQLite: as core.db.insert_rows would prepare them (it is then told they are); PostgreSQL:
+        # ISO text that COPY passes to the server's own parser (psycopg dumps no datetime or Decimal)
+        p.stored = (sqlite_datetime(occurred) if self.sqlite else occurred.isoformat(), str(amount),
+                    arrival and arrival.isoformat(), departure and departure.isoformat(),
+                    None if rate is None else str(rate))
         return p
 
     def _date(self, raw, key, missing, problems):

@@ -76,11 +76,6 @@ def _chunk() -> int:
     return PG_CHUNK if connection.vendor == "postgresql" else CHUNK
 
 
-def counted(visits):
-    """The visits that count: not voided."""
-    return visits.filter(voided_at__isnull=True)
-
-
 def _refresh_chunk(ids: list[int]) -> int:
     if not ids:
         return 0
